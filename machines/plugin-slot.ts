@@ -1,0 +1,268 @@
+/**
+ * The plugin slot: one per plugin name, long-lived, pure.
+ *
+ * A reload walks `staging → staged → candidateStarted → handshaked → probed →
+ * draining → active`. Each state names the condition reached so far and runs
+ * (as an invoked actor) the work that leads to the next one. Every piece of
+ * work is a named actor whose body is supplied from src/ with `.provide(...)`;
+ * this file never touches a process, a file or a socket.
+ *
+ * What the shape guarantees (test/machines/plugin-slot.model.test.ts walks
+ * every simple path to check it):
+ * - `commitSwap`, the only actor that changes the active pointer, is invoked
+ *   only in `probed`, which is reachable only through HANDSHAKE_PASSED and then
+ *   PROBE_PASSED.
+ * - The current plugin is never stopped before the swap: `drainPrevious`, the
+ *   only actor that stops it, runs only in `draining`, entered only on SWAPPED.
+ * - Every failure before the swap leads to `rollingBack` (or `rejected` when
+ *   nothing was staged), which discards the candidate and nothing else.
+ */
+import { assign, fromCallback, setup, type EventObject } from 'xstate';
+
+/** A started plugin process, as the machine sees it: plain data, no handles. */
+export interface PluginRef {
+  name: string;
+  version: string;
+  /** The immutable version directory the process runs in. */
+  dir: string;
+  /** sha256 of the staged directory contents. */
+  digest: string;
+  /** Key of the live process in the host's process table. */
+  instanceId: string;
+  pid: number;
+}
+
+/** A candidate copied into the state directory but not started yet. */
+export interface StagedPlugin {
+  name: string;
+  version: string;
+  dir: string;
+  digest: string;
+  /** True when this reload created `dir`; a rollback then removes it. */
+  createdByReload: boolean;
+}
+
+/** A serialisable error, as carried by results (see src/errors.ts). */
+export interface SlotError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface ReloadRequest {
+  reloadId: string;
+  /** The directory the operator offered; staging copies it. */
+  sourceDir: string;
+  /** Probe the candidate, then stop it without swapping. */
+  dryRun: boolean;
+}
+
+export interface PluginSlotContext {
+  name: string;
+  request: ReloadRequest | null;
+  staged: StagedPlugin | null;
+  candidate: PluginRef | null;
+  /** The plugin the swap replaced, kept until it has drained. */
+  previous: PluginRef | null;
+  error: SlotError | null;
+}
+
+export type PluginSlotEvent =
+  | ({ type: 'TRY_ACTIVATE' } & ReloadRequest)
+  | { type: 'STAGED'; staged: StagedPlugin }
+  | { type: 'CANDIDATE_STARTED'; candidate: PluginRef }
+  | { type: 'HANDSHAKE_PASSED' }
+  | { type: 'PROBE_PASSED' }
+  | { type: 'SWAPPED'; previous: PluginRef | null }
+  | { type: 'DRAINED' }
+  | { type: 'CANDIDATE_DISCARDED' }
+  | { type: 'STEP_FAILED'; error: SlotError }
+  | { type: 'CANDIDATE_EXITED'; error: SlotError };
+
+/** What each state is doing, used by reload results to name the failing step. */
+export const pluginSlotWork = {
+  staging: 'stage',
+  staged: 'start',
+  candidateStarted: 'handshake',
+  handshaked: 'probe',
+  probed: 'swap',
+  draining: 'drain',
+  stoppingCandidate: 'stop candidate',
+  rollingBack: 'roll back',
+} as const;
+
+/** States in which no reload is running and TRY_ACTIVATE is accepted. */
+export const pluginSlotSettledStates = ['idle', 'active', 'rolledBack', 'rejected', 'dryRunPassed'] as const;
+
+// Placeholders: the machine only knows the names and the shapes of its work.
+type Work<TInput> = ReturnType<typeof fromCallback<EventObject, TInput>>;
+const work = <TInput>(): Work<TInput> => fromCallback<EventObject, TInput>(() => {});
+
+const startReload = { target: '#pluginSlot.staging', actions: 'beginReload' } as const;
+
+export const pluginSlotMachine = setup({
+  types: {
+    context: {} as PluginSlotContext,
+    events: {} as PluginSlotEvent,
+    input: {} as { name: string },
+  },
+  actors: {
+    /** Copy the offered directory into an immutable version directory; verify manifest, paths and digests. */
+    stageCandidate: work<{ name: string; request: ReloadRequest }>(),
+    /** Launch the staged command. */
+    startCandidate: work<{ staged: StagedPlugin; request: ReloadRequest }>(),
+    /** Report CANDIDATE_EXITED if the candidate process dies before the swap. */
+    watchCandidate: work<{ candidate: PluginRef }>(),
+    /** `initialize`, and compare the reply with the manifest. */
+    handshakeCandidate: work<{ candidate: PluginRef }>(),
+    /** `health`, then the manifest's probe calls. */
+    probeCandidate: work<{ candidate: PluginRef }>(),
+    /** Write the active marker, then point the registry at the candidate. The only pointer change. */
+    commitSwap: work<{ candidate: PluginRef; request: ReloadRequest }>(),
+    /** Let in-flight calls on the replaced plugin finish, then stop it. */
+    drainPrevious: work<{ previous: PluginRef | null }>(),
+    /** Kill the candidate (if started) and remove its staged directory (if this reload created it). */
+    discardCandidate: work<{ candidate: PluginRef | null; staged: StagedPlugin | null }>(),
+  },
+  guards: {
+    isDryRun: ({ context }) => context.request?.dryRun === true,
+  },
+  actions: {
+    beginReload: assign(({ event }) => {
+      if (event.type !== 'TRY_ACTIVATE') return {};
+      const request: ReloadRequest = { reloadId: event.reloadId, sourceDir: event.sourceDir, dryRun: event.dryRun };
+      return { request, staged: null, candidate: null, previous: null, error: null };
+    }),
+    recordError: assign({
+      error: ({ event }) => ('error' in event ? event.error : null),
+    }),
+  },
+}).createMachine({
+  id: 'pluginSlot',
+  context: ({ input }) => ({
+    name: input.name,
+    request: null,
+    staged: null,
+    candidate: null,
+    previous: null,
+    error: null,
+  }),
+  initial: 'idle',
+  states: {
+    idle: { on: { TRY_ACTIVATE: startReload } },
+
+    staging: {
+      invoke: {
+        id: 'stageCandidate',
+        src: 'stageCandidate',
+        input: ({ context }) => ({ name: context.name, request: context.request! }),
+      },
+      on: {
+        STAGED: { target: 'staged', actions: assign({ staged: ({ event }) => event.staged }) },
+        // Nothing was started and nothing kept: the candidate is rejected outright.
+        STEP_FAILED: { target: 'rejected', actions: 'recordError' },
+      },
+    },
+
+    staged: {
+      invoke: {
+        id: 'startCandidate',
+        src: 'startCandidate',
+        input: ({ context }) => ({ staged: context.staged!, request: context.request! }),
+      },
+      on: {
+        CANDIDATE_STARTED: {
+          target: 'candidate.candidateStarted',
+          actions: assign({ candidate: ({ event }) => event.candidate }),
+        },
+        STEP_FAILED: { target: 'rollingBack', actions: 'recordError' },
+      },
+    },
+
+    // While the candidate runs before the swap, its death is a failure like any other.
+    candidate: {
+      initial: 'candidateStarted',
+      invoke: {
+        id: 'watchCandidate',
+        src: 'watchCandidate',
+        input: ({ context }) => ({ candidate: context.candidate! }),
+      },
+      on: {
+        CANDIDATE_EXITED: { target: 'rollingBack', actions: 'recordError' },
+        STEP_FAILED: { target: 'rollingBack', actions: 'recordError' },
+      },
+      states: {
+        candidateStarted: {
+          invoke: {
+            id: 'handshakeCandidate',
+            src: 'handshakeCandidate',
+            input: ({ context }) => ({ candidate: context.candidate! }),
+          },
+          on: { HANDSHAKE_PASSED: 'handshaked' },
+        },
+        handshaked: {
+          invoke: {
+            id: 'probeCandidate',
+            src: 'probeCandidate',
+            input: ({ context }) => ({ candidate: context.candidate! }),
+          },
+          on: {
+            PROBE_PASSED: [{ guard: 'isDryRun', target: '#pluginSlot.stoppingCandidate' }, { target: 'probed' }],
+          },
+        },
+        probed: {
+          invoke: {
+            id: 'commitSwap',
+            src: 'commitSwap',
+            input: ({ context }) => ({ candidate: context.candidate!, request: context.request! }),
+          },
+          on: {
+            SWAPPED: {
+              target: '#pluginSlot.draining',
+              actions: assign({
+                previous: ({ event }) => event.previous,
+                candidate: null,
+                staged: null,
+              }),
+            },
+          },
+        },
+      },
+    },
+
+    draining: {
+      invoke: {
+        id: 'drainPrevious',
+        src: 'drainPrevious',
+        input: ({ context }) => ({ previous: context.previous }),
+      },
+      on: { DRAINED: { target: 'active', actions: assign({ previous: null }) } },
+    },
+
+    stoppingCandidate: {
+      invoke: {
+        id: 'discardCandidate',
+        src: 'discardCandidate',
+        // A dry run leaves nothing behind, not even a staged copy it created.
+        input: ({ context }) => ({ candidate: context.candidate, staged: context.staged }),
+      },
+      on: { CANDIDATE_DISCARDED: { target: 'dryRunPassed', actions: assign({ candidate: null, staged: null }) } },
+    },
+
+    rollingBack: {
+      invoke: {
+        id: 'discardCandidate',
+        src: 'discardCandidate',
+        input: ({ context }) => ({ candidate: context.candidate, staged: context.staged }),
+      },
+      on: { CANDIDATE_DISCARDED: { target: 'rolledBack', actions: assign({ candidate: null, staged: null }) } },
+    },
+
+    active: { on: { TRY_ACTIVATE: startReload } },
+    rolledBack: { on: { TRY_ACTIVATE: startReload } },
+    rejected: { on: { TRY_ACTIVATE: startReload } },
+    dryRunPassed: { on: { TRY_ACTIVATE: startReload } },
+  },
+});
+
+export type PluginSlotMachine = typeof pluginSlotMachine;

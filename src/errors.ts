@@ -1,0 +1,257 @@
+/**
+ * Every failure a user can see is a class here, with a stable `code`.
+ * Codes are never reused; docs/errors.md has one row per code and
+ * test/errors.test.ts keeps the two in sync in both directions.
+ */
+
+/** Exit codes shared by wfctl and the docs. */
+export const ExitCode = {
+  ok: 0,
+  reloadFailed: 1,
+  badInput: 2,
+  unreachable: 3,
+} as const;
+
+/** The serialisable form of an error, as it appears in reload results and API bodies. */
+export interface ErrorInfo {
+  code: string;
+  message: string;
+  /** Facts that explain the error (field, expected, actual, last stderr lines…). */
+  details?: Record<string, unknown>;
+}
+
+export abstract class WfrError extends Error {
+  abstract readonly code: string;
+  /** HTTP status the admin API answers with when this error is thrown at it. */
+  readonly httpStatus: number = 422;
+  /** wfctl exit code when this error ends a command. */
+  readonly exitCode: number = ExitCode.reloadFailed;
+  readonly details: Record<string, unknown>;
+
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.details = details;
+  }
+
+  toJSON(): ErrorInfo {
+    const info: ErrorInfo = { code: this.code, message: this.message };
+    if (Object.keys(this.details).length > 0) info.details = this.details;
+    return info;
+  }
+}
+
+const show = (value: unknown): string => {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+};
+
+// ---------------------------------------------------------------- bad input
+
+export class InvalidArgumentError extends WfrError {
+  readonly code = 'WFR_INVALID_ARGUMENT';
+  override readonly httpStatus = 400;
+  override readonly exitCode = ExitCode.badInput;
+  constructor(argument: string, problem: string, received?: unknown) {
+    super(`Invalid ${argument}: ${problem}${received === undefined ? '' : `, got ${show(received)}`}.`, {
+      argument,
+      received,
+    });
+  }
+}
+
+export class UnknownPluginError extends WfrError {
+  readonly code = 'WFR_UNKNOWN_PLUGIN';
+  override readonly httpStatus = 404;
+  override readonly exitCode = ExitCode.badInput;
+  constructor(plugin: string, known: string[]) {
+    super(
+      `No active plugin named "${plugin}"; active plugins: ${known.length ? known.join(', ') : 'none'}. Activate it first with tryActivatePlugin / \`wfctl plugin try-activate\`.`,
+      { plugin, known },
+    );
+  }
+}
+
+export class UnknownStepError extends WfrError {
+  readonly code = 'WFR_UNKNOWN_STEP';
+  override readonly httpStatus = 404;
+  override readonly exitCode = ExitCode.badInput;
+  constructor(plugin: string, step: string, known: string[]) {
+    super(`Plugin "${plugin}" has no step "${step}"; its contract declares: ${known.join(', ') || 'none'}.`, {
+      plugin,
+      step,
+      known,
+    });
+  }
+}
+
+export class ReloadInProgressError extends WfrError {
+  readonly code = 'WFR_RELOAD_IN_PROGRESS';
+  override readonly httpStatus = 409;
+  constructor(
+    readonly target: string,
+    readonly inFlightId: string,
+  ) {
+    super(`A reload of ${target} is already running (id ${inFlightId}); wait for it to finish, then try again.`, {
+      target,
+      inFlightId,
+    });
+  }
+}
+
+// ---------------------------------------------------------------- staging
+
+export class PluginDirUnreadableError extends WfrError {
+  readonly code = 'WFR_PLUGIN_DIR_UNREADABLE';
+  constructor(dir: string, cause: unknown) {
+    super(`Cannot read plugin directory ${dir}: ${(cause as Error)?.message ?? cause}. Check the path and its permissions.`, { dir }, { cause });
+  }
+}
+
+export class ManifestInvalidError extends WfrError {
+  readonly code = 'WFR_MANIFEST_INVALID';
+  constructor(file: string, problems: string) {
+    super(`Invalid plugin manifest ${file}:\n${problems}\nFix plugin.json; see docs/protocol.md#manifest.`, { file, problems });
+  }
+}
+
+export class ManifestNameMismatchError extends WfrError {
+  readonly code = 'WFR_MANIFEST_NAME_MISMATCH';
+  constructor(slot: string, manifestName: string) {
+    super(
+      `The manifest names plugin "${manifestName}" but it was offered for slot "${slot}"; pass the matching name or fix plugin.json's "name".`,
+      { field: 'name', expected: slot, actual: manifestName },
+    );
+  }
+}
+
+export class PathEscapeError extends WfrError {
+  readonly code = 'WFR_PATH_ESCAPE';
+  constructor(path: string, reason: string) {
+    super(`Refusing ${path}: ${reason}. A plugin may only reference files inside its own directory.`, { path, reason });
+  }
+}
+
+export class ChecksumMismatchError extends WfrError {
+  readonly code = 'WFR_CHECKSUM_MISMATCH';
+  constructor(file: string, expected: string, actual: string) {
+    super(
+      `Checksum mismatch for ${file}: plugin.json declares sha256 ${expected}, the file has ${actual}. The file changed after the manifest was written; rebuild the plugin or update "sha256".`,
+      { file, expected, actual },
+    );
+  }
+}
+
+// ---------------------------------------------------------------- process and protocol
+
+export class PluginCommandNotFoundError extends WfrError {
+  readonly code = 'WFR_PLUGIN_COMMAND_NOT_FOUND';
+  constructor(plugin: string, command: string, cause?: unknown) {
+    super(`Plugin "${plugin}": cannot run ${command} (not found or not executable). Check "command" in plugin.json.`, { plugin, command }, { cause });
+  }
+}
+
+export class PluginExitedError extends WfrError {
+  readonly code = 'WFR_PLUGIN_EXITED';
+  constructor(plugin: string, pid: number | undefined, during: string, exit: string, stderrTail: string[]) {
+    super(
+      `Plugin "${plugin}" (pid ${pid ?? '?'}) exited ${exit} during ${during}.${stderrTail.length ? ` Last stderr: ${stderrTail.slice(-3).join(' | ')}` : ' It wrote nothing to stderr.'}`,
+      { plugin, pid, during, exit, stderrTail },
+    );
+  }
+}
+
+export class PluginProtocolError extends WfrError {
+  readonly code = 'WFR_PLUGIN_PROTOCOL_ERROR';
+  constructor(plugin: string, problem: string, line?: string) {
+    super(
+      `Plugin "${plugin}" broke the wire protocol: ${problem}${line === undefined ? '' : ` (stdout line: ${show(line)})`}. Plugins must write only JSON-RPC lines to stdout and log to stderr; see docs/protocol.md.`,
+      { plugin, problem, line },
+    );
+  }
+}
+
+export class HandshakeTimeoutError extends WfrError {
+  readonly code = 'WFR_PLUGIN_HANDSHAKE_TIMEOUT';
+  constructor(plugin: string, ms: number, stderrTail: string[]) {
+    super(
+      `Plugin "${plugin}" did not answer initialize within ${ms} ms; check that it reads stdin and writes one JSON line per reply (its stderr is in the reload record).`,
+      { plugin, timeoutMs: ms, stderrTail },
+    );
+  }
+}
+
+export class PluginCallTimeoutError extends WfrError {
+  readonly code = 'WFR_PLUGIN_CALL_TIMEOUT';
+  override readonly httpStatus = 504;
+  constructor(plugin: string, method: string, ms: number) {
+    super(`Plugin "${plugin}" did not answer ${method} within ${ms} ms.`, { plugin, method, timeoutMs: ms });
+  }
+}
+
+export class ContractMismatchError extends WfrError {
+  readonly code = 'WFR_PLUGIN_CONTRACT_MISMATCH';
+  constructor(plugin: string, field: string, expected: unknown, actual: unknown) {
+    super(
+      `Plugin "${plugin}" answered initialize with ${field} = ${show(actual)}, but plugin.json declares ${show(expected)}. The binary and its manifest disagree; rebuild one to match the other.`,
+      { plugin, field, expected, actual },
+    );
+  }
+}
+
+export class PluginUnhealthyError extends WfrError {
+  readonly code = 'WFR_PLUGIN_UNHEALTHY';
+  constructor(plugin: string, reply: unknown) {
+    super(`Plugin "${plugin}" answered health with ${show(reply)}, expected {"status":"ok"}.`, { plugin, reply });
+  }
+}
+
+export class ProbeFailedError extends WfrError {
+  readonly code = 'WFR_PLUGIN_PROBE_FAILED';
+  constructor(plugin: string, step: string, expected: unknown, actual: unknown) {
+    super(
+      `Plugin "${plugin}" probe of step "${step}" returned ${show(actual)}, expected output containing ${show(expected)}.`,
+      { plugin, step, expected, actual },
+    );
+  }
+}
+
+export class PluginRpcError extends WfrError {
+  readonly code = 'WFR_PLUGIN_RPC_ERROR';
+  override readonly httpStatus = 502;
+  constructor(plugin: string, method: string, rpcError: { code: number; message: string; data?: unknown }) {
+    super(`Plugin "${plugin}" answered ${method} with error ${rpcError.code}: ${rpcError.message}`, { plugin, method, rpcError });
+  }
+}
+
+// ---------------------------------------------------------------- state directory
+
+export class StateWriteError extends WfrError {
+  readonly code = 'WFR_STATE_WRITE_FAILED';
+  override readonly httpStatus = 500;
+  constructor(path: string, cause: unknown) {
+    super(`Could not write ${path}: ${(cause as Error)?.message ?? cause}. Check free space and permissions of the state directory.`, { path }, { cause });
+  }
+}
+
+export class StateCorruptError extends WfrError {
+  readonly code = 'WFR_STATE_CORRUPT';
+  override readonly httpStatus = 500;
+  constructor(path: string, problem: string) {
+    super(`The state file ${path} is not valid: ${problem}. Restore it from a backup or remove the state directory to start empty.`, { path, problem });
+  }
+}
+
+/** Wraps anything that is not a WfrError so results always carry a code. */
+export class InternalError extends WfrError {
+  readonly code = 'WFR_INTERNAL';
+  override readonly httpStatus = 500;
+  constructor(cause: unknown) {
+    super(`Unexpected failure: ${(cause as Error)?.message ?? String(cause)}. This is a wfreload bug; please report it with the reload record.`, {}, { cause });
+  }
+}
+
+export const toWfrError = (error: unknown): WfrError => (error instanceof WfrError ? error : new InternalError(error));
+
+export const toErrorInfo = (error: unknown): ErrorInfo => toWfrError(error).toJSON();

@@ -1,0 +1,53 @@
+/**
+ * Orchestrator options, normalised once at the edge (execa's normalizeOptions):
+ * everything below trusts the result.
+ */
+import pino, { type Logger } from 'pino';
+import { z } from 'zod';
+import type { InspectionEvent } from 'xstate';
+import { InvalidArgumentError } from '../errors.js';
+
+const ms = (fallback: number) => z.number().int().positive().max(3_600_000).default(fallback);
+
+export const timeoutsSchema = z.strictObject({
+  /** Time for the candidate to answer `initialize`. */
+  handshakeMs: ms(5_000),
+  /** Time for each `health` call. */
+  healthMs: ms(2_000),
+  /** Time for each manifest probe call. */
+  probeMs: ms(5_000),
+  /** Time for each `invoke` routed to an active plugin. */
+  invokeMs: ms(30_000),
+  /** How long a replaced plugin may take to finish its in-flight calls before it is stopped anyway. */
+  drainMs: ms(10_000),
+  /** Time between `shutdown` and SIGKILL. */
+  graceMs: ms(2_000),
+});
+
+export type Timeouts = z.infer<typeof timeoutsSchema>;
+
+const optionsSchema = z.strictObject({
+  /** The state directory (created if missing). */
+  stateDir: z.string().min(1),
+  timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+  /** Longest stdout line a plugin may write. */
+  maxLineBytes: z.number().int().positive().default(1024 * 1024),
+  /** stderr lines kept per plugin for error messages. */
+  stderrTailLines: z.number().int().positive().max(1000).default(20),
+  logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && 'child' in value).optional(),
+  /** Receives every XState inspection event of every slot actor (live views). */
+  inspect: z.custom<(event: InspectionEvent) => void>((value) => typeof value === 'function').optional(),
+});
+
+export type OrchestratorOptions = z.input<typeof optionsSchema>;
+
+export interface NormalizedOptions extends Omit<z.infer<typeof optionsSchema>, 'logger'> {
+  logger: Logger;
+}
+
+export function normalizeOrchestratorOptions(raw: unknown): NormalizedOptions {
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) throw new InvalidArgumentError('orchestrator options', z.prettifyError(parsed.error).replace(/\n/g, ' '));
+  const { logger, ...rest } = parsed.data;
+  return { ...rest, logger: logger ?? pino({ name: 'wfreload' }, pino.destination(2)) };
+}

@@ -1,0 +1,129 @@
+/**
+ * The plugin processes and the active pointer. Owned by the orchestrator;
+ * the slot actors and the legacy path are the only writers.
+ */
+import type { PluginRef } from '../../machines/plugin-slot.js';
+import { ProbeFailedError, UnknownPluginError } from '../errors.js';
+import { PluginProcess, readManifest } from '../plugins/index.js';
+import type { StagedPluginDir } from '../store/index.js';
+import type { NormalizedOptions } from './options.js';
+import type { VersionInfo } from './reload-result.js';
+
+export class PluginHost {
+  /** instanceId → live process (candidates and active ones alike). */
+  readonly processes = new Map<string, PluginProcess>();
+  /** name → the active plugin. Changing an entry is the swap. */
+  private readonly active = new Map<string, PluginRef>();
+
+  constructor(private readonly options: NormalizedOptions) {}
+
+  activeRef(name: string): PluginRef | null {
+    return this.active.get(name) ?? null;
+  }
+
+  activeNames(): string[] {
+    return [...this.active.keys()].sort();
+  }
+
+  /** The process calls for `name` go to right now. */
+  activeProcess(name: string): PluginProcess {
+    const ref = this.active.get(name);
+    const process = ref && this.processes.get(ref.instanceId);
+    if (!process) throw new UnknownPluginError(name, this.activeNames());
+    return process;
+  }
+
+  /** Point `name` at `ref` (or remove it) and return what it replaced. */
+  setActive(name: string, ref: PluginRef | null): PluginRef | null {
+    const previous = this.active.get(name) ?? null;
+    if (ref) this.active.set(name, ref);
+    else this.active.delete(name);
+    return previous;
+  }
+
+  versionInfo(ref: PluginRef | null): VersionInfo | null {
+    if (!ref) return null;
+    const process = this.processes.get(ref.instanceId);
+    return { version: ref.version, digest: ref.digest, pid: process?.alive ? ref.pid : null };
+  }
+
+  async launch(staged: Pick<StagedPluginDir, 'dir' | 'digest'>): Promise<PluginRef> {
+    const manifest = await readManifest(staged.dir);
+    const process = await PluginProcess.launch({
+      manifest,
+      dir: staged.dir,
+      logger: this.options.logger,
+      limits: { maxLineBytes: this.options.maxLineBytes, stderrTailLines: this.options.stderrTailLines },
+    });
+    this.processes.set(process.instanceId, process);
+    return {
+      name: manifest.name,
+      version: manifest.version,
+      dir: staged.dir,
+      digest: staged.digest,
+      instanceId: process.instanceId,
+      pid: process.pid,
+    };
+  }
+
+  process(ref: PluginRef): PluginProcess {
+    const process = this.processes.get(ref.instanceId);
+    if (!process) throw new Error(`no process for instance ${ref.instanceId}`);
+    return process;
+  }
+
+  /** `initialize` + strict contract check. */
+  async handshake(ref: PluginRef): Promise<void> {
+    await this.process(ref).initialize(this.options.timeouts.handshakeMs);
+  }
+
+  /** `health`, then every probe the manifest declares. */
+  async probe(ref: PluginRef): Promise<void> {
+    const process = this.process(ref);
+    await process.health(this.options.timeouts.healthMs);
+    for (const probe of process.manifest.probe ?? []) {
+      const output = await process.invoke(probe.step, probe.input ?? {}, this.options.timeouts.probeMs);
+      if (probe.expect && !containsSubset(output, probe.expect)) {
+        throw new ProbeFailedError(ref.name, probe.step, probe.expect, output);
+      }
+    }
+  }
+
+  /** Kill now and wait until reaped (failed candidates get no grace). */
+  async kill(ref: PluginRef): Promise<void> {
+    const process = this.processes.get(ref.instanceId);
+    if (!process) return;
+    process.kill();
+    await process.exited;
+    this.processes.delete(ref.instanceId);
+  }
+
+  /** Let in-flight calls finish (bounded), then stop gracefully. Returns whether it drained in time. */
+  async drainAndStop(ref: PluginRef): Promise<boolean> {
+    const process = this.processes.get(ref.instanceId);
+    if (!process) return true;
+    const drained = await process.drain(this.options.timeouts.drainMs);
+    await process.stop(this.options.timeouts.graceMs);
+    this.processes.delete(ref.instanceId);
+    return drained;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.processes.values()].map(async (process) => {
+        await process.stop(this.options.timeouts.graceMs);
+        this.processes.delete(process.instanceId);
+      }),
+    );
+    this.active.clear();
+  }
+}
+
+/** True when `actual` has every key of `expected` with a deep-equal value (recursively for objects). */
+export function containsSubset(actual: unknown, expected: unknown): boolean {
+  if (typeof expected !== 'object' || expected === null || Array.isArray(expected)) {
+    return JSON.stringify(actual) === JSON.stringify(expected);
+  }
+  if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return false;
+  return Object.entries(expected).every(([key, value]) => containsSubset((actual as Record<string, unknown>)[key], value));
+}

@@ -1,0 +1,261 @@
+/**
+ * One running plugin process: launch, JSON-RPC calls, stderr capture, drain
+ * and stop. Nothing here decides *when* to do these things; the slot machine does.
+ */
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import { execa } from 'execa';
+import type { Logger } from 'pino';
+import {
+  HandshakeTimeoutError,
+  PluginCommandNotFoundError,
+  PluginExitedError,
+  PluginProtocolError,
+  PluginUnhealthyError,
+  UnknownStepError,
+  type WfrError,
+} from '../errors.js';
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, PROTOCOL_VERSION } from './cookie.js';
+import { validateInitializeReply, type InitializeReply } from './contract.js';
+import type { Manifest } from './manifest.js';
+import { resolveCommand } from './resolve-command.js';
+import { RpcConnection } from './rpc/connection.js';
+import { createLineSplitter } from './rpc/line-splitter.js';
+
+export interface ProcessLimits {
+  /** Longest stdout line accepted; longer is a protocol error. */
+  maxLineBytes: number;
+  /** stderr lines kept for error messages and status. */
+  stderrTailLines: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+}
+
+const describeExit = (exit: ExitInfo): string =>
+  exit.signal ? `on signal ${exit.signal}` : `with code ${exit.code ?? 'unknown'}`;
+
+const spawn = (file: string, args: string[], dir: string) =>
+  execa(file, args, {
+    cwd: dir,
+    env: { [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE },
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    // Its own process group, so a force-kill also reaches anything it spawned.
+    detached: true,
+    cleanup: true,
+  });
+
+type Subprocess = ReturnType<typeof spawn>;
+
+export interface LaunchOptions {
+  manifest: Manifest;
+  /** The staged version directory; the process runs with it as cwd. */
+  dir: string;
+  logger: Logger;
+  limits: ProcessLimits;
+}
+
+export class PluginProcess {
+  readonly instanceId = randomUUID();
+  readonly name: string;
+  readonly version: string;
+  readonly manifest: Manifest;
+  readonly dir: string;
+  readonly pid: number;
+  /** Settles (never rejects) once the process has exited and been reaped. */
+  readonly exited: Promise<ExitInfo>;
+
+  private exitInfo: ExitInfo | null = null;
+  private readonly rpc: RpcConnection;
+  private readonly stderrLines: string[] = [];
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  /** What the host was doing when the process exited, for the error message. */
+  private activity = 'startup';
+
+  private constructor(
+    private readonly subprocess: Subprocess,
+    pid: number,
+    options: LaunchOptions,
+  ) {
+    this.manifest = options.manifest;
+    this.name = options.manifest.name;
+    this.version = options.manifest.version;
+    this.dir = options.dir;
+    this.pid = pid;
+    const log = options.logger.child({ plugin: this.name, version: this.version, pid });
+
+    this.rpc = new RpcConnection(
+      this.name,
+      (line) => {
+        if (!subprocess.stdin?.destroyed) subprocess.stdin?.write(`${line}\n`);
+      },
+      (error) => {
+        log.warn({ code: error.code }, error.message);
+        // A plugin that broke the protocol cannot be trusted with another call.
+        this.kill();
+      },
+    );
+
+    const splitter = createLineSplitter(options.limits.maxLineBytes);
+    subprocess.stdout?.on('data', (chunk: Buffer) => {
+      for (const item of splitter.push(chunk)) {
+        if (item.kind === 'line') this.rpc.handleLine(item.text);
+        else this.rpc.fail(new PluginProtocolError(this.name, `a stdout line of ${item.bytes} bytes exceeds the ${options.limits.maxLineBytes}-byte limit`));
+      }
+    });
+
+    const stderr = createInterface({ input: subprocess.stderr!, crlfDelay: Infinity });
+    const stderrClosed = once(stderr, 'close').catch(() => {});
+    stderr.on('line', (line) => {
+      this.stderrLines.push(line);
+      if (this.stderrLines.length > options.limits.stderrTailLines) this.stderrLines.shift();
+      log.info({ stream: 'stderr' }, line);
+    });
+    // EPIPE when the plugin exits with a write pending: the exit handler reports it.
+    subprocess.stdin?.on('error', () => {});
+
+    this.exited = subprocess.then(
+      (result) => ({ code: result.exitCode ?? null, signal: result.signal ?? null }),
+      () => ({ code: null, signal: null }),
+    );
+    void this.exited.then(async (exit) => {
+      this.exitInfo = exit;
+      // Let readline deliver the last stderr lines before building the message.
+      // Bounded: a grandchild that inherited stderr could hold it open forever.
+      await Promise.race([stderrClosed, new Promise((resolve) => setTimeout(resolve, 200).unref())]);
+      this.rpc.fail(new PluginExitedError(this.name, pid, this.activity, describeExit(exit), this.stderrTail()), { protocol: false });
+      log.info({ exit }, 'plugin exited');
+    });
+  }
+
+  /** Spawn the manifest's command. Resolves once the OS has started it; rejects if it cannot. */
+  static async launch(options: LaunchOptions): Promise<PluginProcess> {
+    const { manifest, dir } = options;
+    const { file, args } = await resolveCommand(manifest.name, dir, manifest.command);
+    const subprocess = spawn(file, args, dir);
+    try {
+      await Promise.race([
+        once(subprocess, 'spawn'),
+        subprocess.then((result) => {
+          throw result;
+        }),
+      ]);
+    } catch (error) {
+      throw new PluginCommandNotFoundError(manifest.name, manifest.command[0]!, error);
+    }
+    return new PluginProcess(subprocess, subprocess.pid!, options);
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === null;
+  }
+
+  get exit(): ExitInfo | null {
+    return this.exitInfo;
+  }
+
+  get callsInFlight(): number {
+    return this.inFlight;
+  }
+
+  stderrTail(): string[] {
+    return [...this.stderrLines];
+  }
+
+  /** Error to report if the process is gone, else null. */
+  exitError(during: string): WfrError | null {
+    return this.exitInfo ? new PluginExitedError(this.name, this.pid, during, describeExit(this.exitInfo), this.stderrTail()) : null;
+  }
+
+  /** `initialize`, checked strictly against the manifest. */
+  async initialize(timeoutMs: number): Promise<InitializeReply> {
+    this.activity = 'initialize';
+    const reply = await this.rpc.call(
+      'initialize',
+      { protocolVersion: PROTOCOL_VERSION, name: this.name },
+      { timeoutMs, onTimeout: () => new HandshakeTimeoutError(this.name, timeoutMs, this.stderrTail()) },
+    );
+    this.activity = 'idle';
+    return validateInitializeReply(reply, this.manifest);
+  }
+
+  async health(timeoutMs: number): Promise<void> {
+    this.activity = 'health';
+    const reply = await this.rpc.call('health', {}, { timeoutMs });
+    this.activity = 'idle';
+    if (typeof reply !== 'object' || reply === null || (reply as { status?: unknown }).status !== 'ok') {
+      throw new PluginUnhealthyError(this.name, reply);
+    }
+  }
+
+  /** Call a step; counts as in flight until it settles, which `drain` waits for. */
+  async invoke(step: string, input: unknown, timeoutMs: number): Promise<unknown> {
+    const steps = this.manifest.contract.steps.map((s) => s.type);
+    if (!steps.includes(step)) throw new UnknownStepError(this.name, step, steps);
+    this.inFlight++;
+    try {
+      const reply = await this.rpc.call('invoke', { step, input }, { timeoutMs });
+      if (typeof reply !== 'object' || reply === null || !('output' in reply)) {
+        throw new PluginProtocolError(this.name, `invoke reply must be {"output": …}, got ${JSON.stringify(reply)}`);
+      }
+      return (reply as { output: unknown }).output;
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Resolve when no invoke is in flight, or after `timeoutMs`. Returns false on timeout. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([idle, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Graceful stop: `shutdown`, close stdin, wait `graceMs`; then SIGKILL the
+   * process group. Resolves only once the process is reaped, so no caller
+   * ever reports success with an orphan behind it.
+   */
+  async stop(graceMs: number): Promise<ExitInfo> {
+    if (this.exitInfo) return this.exitInfo;
+    this.activity = 'shutdown';
+    this.rpc.call('shutdown', {}, { timeoutMs: graceMs }).catch(() => {});
+    this.subprocess.stdin?.end();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace'>((resolve) => {
+      timer = setTimeout(() => resolve('grace'), graceMs);
+    });
+    const first = await Promise.race([this.exited, graceOver]);
+    clearTimeout(timer);
+    if (first === 'grace') this.kill();
+    return this.exited;
+  }
+
+  /** SIGKILL the plugin's process group now. */
+  kill(): void {
+    if (this.exitInfo) return;
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // Already gone, or the group was never created: fall back to the process itself.
+      this.subprocess.kill('SIGKILL');
+    }
+  }
+}

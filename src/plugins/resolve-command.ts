@@ -1,0 +1,34 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { PathEscapeError, PluginCommandNotFoundError } from '../errors.js';
+
+/** True when `name` is a path (relative to the plugin directory) rather than a program looked up in PATH. */
+export const isPathCommand = (name: string): boolean => name.includes('/') || name.includes('\\');
+
+/** True when `target` is `root` or inside it (both absolute, already resolved). */
+export const isInside = (root: string, target: string): boolean => {
+  const rel = relative(root, target);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
+
+/**
+ * Turn the manifest's `command` into what execa runs. A path must stay inside
+ * the plugin directory and be executable; `node` means the host's own node, so
+ * a plugin does not depend on which node is first in PATH.
+ */
+export async function resolveCommand(plugin: string, dir: string, command: readonly string[]): Promise<{ file: string; args: string[] }> {
+  const [first, ...args] = command;
+  if (first === undefined) throw new PluginCommandNotFoundError(plugin, '(empty command)');
+  if (first === 'node') return { file: process.execPath, args };
+  if (!isPathCommand(first)) return { file: first, args };
+  if (isAbsolute(first)) throw new PathEscapeError(first, 'the command is an absolute path');
+  const file = resolve(dir, first);
+  if (!isInside(dir, file)) throw new PathEscapeError(first, 'the command points outside the plugin directory');
+  try {
+    await access(file, constants.X_OK);
+  } catch (error) {
+    throw new PluginCommandNotFoundError(plugin, first, error);
+  }
+  return { file, args };
+}

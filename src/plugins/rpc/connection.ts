@@ -1,0 +1,104 @@
+/**
+ * JSON-RPC 2.0 client over newline-delimited lines. The transport is two
+ * callbacks, so this file never sees a process (tests drive it with arrays).
+ */
+import { z } from 'zod';
+import { PluginCallTimeoutError, PluginProtocolError, PluginRpcError, type WfrError } from '../../errors.js';
+
+const rpcErrorSchema = z.object({ code: z.number().int(), message: z.string(), data: z.unknown().optional() });
+
+const responseSchema = z.union([
+  z.strictObject({ jsonrpc: z.literal('2.0'), id: z.number().int(), result: z.unknown() }),
+  z.strictObject({ jsonrpc: z.literal('2.0'), id: z.number().int().nullable(), error: rpcErrorSchema }),
+]);
+
+interface Pending {
+  method: string;
+  resolve: (value: unknown) => void;
+  reject: (error: WfrError) => void;
+  timer: NodeJS.Timeout;
+}
+
+export interface CallOptions {
+  timeoutMs: number;
+  /** Builds the error for a timeout; defaults to PluginCallTimeoutError. */
+  onTimeout?: () => WfrError;
+}
+
+export class RpcConnection {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  // Replies that arrive after their call timed out are expected, not protocol errors.
+  private readonly abandoned = new Set<number>();
+  private failure: WfrError | null = null;
+
+  constructor(
+    private readonly plugin: string,
+    private readonly writeLine: (line: string) => void,
+    /** Called once, with the first protocol violation; the connection is dead afterwards. */
+    private readonly onProtocolError: (error: WfrError) => void = () => {},
+  ) {}
+
+  get failed(): WfrError | null {
+    return this.failure;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  call(method: string, params: unknown, options: CallOptions): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.abandoned.add(id);
+        reject(options.onTimeout?.() ?? new PluginCallTimeoutError(this.plugin, method, options.timeoutMs));
+      }, options.timeoutMs);
+      this.pending.set(id, { method, resolve, reject, timer });
+      this.writeLine(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+
+  /** Feed one line read from the plugin's stdout. */
+  handleLine(line: string): void {
+    if (this.failure) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      this.fail(new PluginProtocolError(this.plugin, 'stdout carried a line that is not JSON', line));
+      return;
+    }
+    const parsed = responseSchema.safeParse(message);
+    if (!parsed.success) {
+      this.fail(new PluginProtocolError(this.plugin, `not a JSON-RPC 2.0 response (${z.prettifyError(parsed.error).replace(/\n/g, '; ')})`, line));
+      return;
+    }
+    const reply = parsed.data;
+    const id = reply.id;
+    if (id !== null && this.abandoned.delete(id)) return;
+    const pending = id === null ? undefined : this.pending.get(id);
+    if (!pending || id === null) {
+      this.fail(new PluginProtocolError(this.plugin, `reply to a request that was never sent (id ${String(id)})`, line));
+      return;
+    }
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if ('error' in reply) pending.reject(new PluginRpcError(this.plugin, pending.method, reply.error));
+    else pending.resolve(reply.result);
+  }
+
+  /** Fail every call in flight and every later one with `error`. Idempotent. */
+  fail(error: WfrError, { protocol = true } = {}): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      this.pending.delete(id);
+      pending.reject(error);
+    }
+    if (protocol) this.onProtocolError(error);
+  }
+}

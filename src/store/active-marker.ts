@@ -1,0 +1,55 @@
+/**
+ * active.json: which version of each plugin is live. Read at start, rewritten
+ * atomically at each swap. Paths inside are relative to the state directory
+ * so the directory can be moved as a whole.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { StateCorruptError } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export const activePluginSchema = z.strictObject({
+  version: z.string(),
+  /** Version directory, relative to the state directory. */
+  dir: z.string(),
+  /** sha256 of the staged directory. */
+  digest: z.string(),
+  activatedAt: z.string(),
+  /** The reload that activated it. */
+  reloadId: z.string(),
+});
+
+export const activeMarkerSchema = z.strictObject({
+  /** Bumped at every swap; lets readers tell two markers apart. */
+  generation: z.number().int().nonnegative(),
+  updatedAt: z.string().nullable(),
+  plugins: z.record(z.string(), activePluginSchema),
+});
+
+export type ActivePlugin = z.infer<typeof activePluginSchema>;
+export type ActiveMarker = z.infer<typeof activeMarkerSchema>;
+
+export const emptyActiveMarker = (): ActiveMarker => ({ generation: 0, updatedAt: null, plugins: {} });
+
+export async function readActiveMarker(path: string): Promise<ActiveMarker> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyActiveMarker();
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new StateCorruptError(path, `not JSON (${(error as Error).message})`);
+  }
+  const parsed = activeMarkerSchema.safeParse(json);
+  if (!parsed.success) throw new StateCorruptError(path, z.prettifyError(parsed.error));
+  return parsed.data;
+}
+
+export async function writeActiveMarker(path: string, marker: ActiveMarker): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(marker, null, 2)}\n`);
+}

@@ -1,0 +1,116 @@
+/**
+ * Staging: copy an offered plugin directory into an immutable version
+ * directory `plugins/NAME/VERSION-DIGEST`, verifying the manifest, paths and
+ * declared checksums on the copy (what is verified is what will run).
+ * Staging never touches active.json.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat, realpath } from 'node:fs/promises';
+import { isAbsolute, join, normalize, resolve } from 'node:path';
+import { ChecksumMismatchError, ManifestNameMismatchError, PathEscapeError, PluginDirUnreadableError } from '../errors.js';
+import { readManifest, type Manifest } from '../plugins/manifest.js';
+import { isInside, isPathCommand } from '../plugins/resolve-command.js';
+import { fsyncDir } from './atomic-write.js';
+import { copyPluginDir, type CopiedFile } from './copy-plugin-dir.js';
+
+export interface StagedPluginDir {
+  name: string;
+  version: string;
+  /** Absolute path of the version directory. */
+  dir: string;
+  digest: string;
+  manifest: Manifest;
+  /** False when an identical copy was already staged (re-activating a version). */
+  createdByReload: boolean;
+}
+
+const sha256File = (path: string): Promise<string> =>
+  new Promise((resolvePromise, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolvePromise(hash.digest('hex')));
+  });
+
+/** Digest of a directory: every file's path, executable bit and content hash. */
+async function digestFiles(root: string, files: CopiedFile[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(`${file.path}\0${file.executable ? 'x' : '-'}\0${await sha256File(join(root, file.path))}\n`);
+  }
+  return hash.digest('hex');
+}
+
+/** A manifest path must be relative and stay inside the plugin directory. */
+function checkInside(root: string, path: string, what: string): string {
+  if (isAbsolute(path)) throw new PathEscapeError(path, `${what} is an absolute path`);
+  const full = resolve(root, normalize(path));
+  if (!isInside(root, full) || full === root) throw new PathEscapeError(path, `${what} points outside the plugin directory`);
+  return full;
+}
+
+async function verifyCopy(root: string, manifest: Manifest, files: CopiedFile[]): Promise<void> {
+  const present = new Set(files.map((f) => f.path));
+  const command = manifest.command[0]!;
+  if (isPathCommand(command)) checkInside(root, command, '"command"');
+  for (const [file, expected] of Object.entries(manifest.sha256 ?? {})) {
+    const full = checkInside(root, file, `sha256 key "${file}"`);
+    const rel = full.slice(root.length + 1).split('\\').join('/');
+    if (!present.has(rel)) throw new ChecksumMismatchError(file, expected, '(file missing)');
+    const actual = await sha256File(full);
+    if (actual !== expected) throw new ChecksumMismatchError(file, expected, actual);
+  }
+}
+
+/**
+ * Stage `sourceDir` for slot `name` under `stateDir`. On any error nothing is
+ * left behind in the state directory.
+ */
+export async function stagePlugin(stateDir: string, name: string, sourceDir: string): Promise<StagedPluginDir> {
+  let root: string;
+  try {
+    root = await realpath(sourceDir);
+    if (!(await stat(root)).isDirectory()) throw new Error('not a directory');
+  } catch (error) {
+    throw new PluginDirUnreadableError(sourceDir, error);
+  }
+  const manifest = await readManifest(root);
+  if (manifest.name !== name) throw new ManifestNameMismatchError(name, manifest.name);
+
+  const stagingDir = join(stateDir, 'staging');
+  const tmp = join(stagingDir, `${name}-${randomBytes(6).toString('hex')}`);
+  await mkdir(stagingDir, { recursive: true });
+  try {
+    const files = await copyPluginDir(root, tmp);
+    // Re-read the manifest from the copy: the source may change under us.
+    const copied = await readManifest(tmp);
+    if (JSON.stringify(copied) !== JSON.stringify(manifest)) throw new PluginDirUnreadableError(sourceDir, new Error('plugin.json changed while it was being staged'));
+    await verifyCopy(tmp, copied, files);
+    const digest = await digestFiles(tmp, files);
+    const parent = join(stateDir, 'plugins', name);
+    const dir = join(parent, `${manifest.version}-${digest.slice(0, 12)}`);
+    await mkdir(parent, { recursive: true });
+    const exists = await stat(dir).then(
+      () => true,
+      () => false,
+    );
+    if (exists) {
+      // Same version, same bytes: the staged copy is immutable, so reuse it.
+      await rm(tmp, { recursive: true, force: true });
+    } else {
+      await rename(tmp, dir);
+      await fsyncDir(parent);
+    }
+    return { name, version: manifest.version, dir, digest, manifest: copied, createdByReload: !exists };
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => {});
+    throw error;
+  }
+}
+
+/** Remove a version directory this reload created (rollback, dry run). */
+export async function removeStagedPlugin(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

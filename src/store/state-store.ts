@@ -1,0 +1,81 @@
+/**
+ * The state directory, as one object: paths, the active marker (with
+ * read-modify-write updates serialised so two slots swapping at once cannot
+ * lose each other's change), the journal and staging.
+ */
+import { mkdir } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { readActiveMarker, writeActiveMarker, type ActiveMarker } from './active-marker.js';
+import { appendJournal, readJournal } from './journal.js';
+import { removeStagedPlugin, stagePlugin, type StagedPluginDir } from './stage-plugin.js';
+
+export class StateStore {
+  readonly root: string;
+  readonly markerPath: string;
+  readonly journalPath: string;
+  private marker: ActiveMarker | null = null;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.markerPath = join(this.root, 'active.json');
+    this.journalPath = join(this.root, 'journal.ndjson');
+  }
+
+  async open(): Promise<ActiveMarker> {
+    await mkdir(this.root, { recursive: true });
+    this.marker = await readActiveMarker(this.markerPath);
+    return this.marker;
+  }
+
+  /** The marker as last read or written (a copy). */
+  get activeMarker(): ActiveMarker {
+    if (!this.marker) throw new Error('StateStore.open() was not called');
+    return structuredClone(this.marker);
+  }
+
+  /**
+   * Apply `change` to the latest marker, bump the generation and write it
+   * atomically. Updates run one at a time, in call order. The in-memory copy
+   * changes only after the write succeeded.
+   */
+  updateActiveMarker(change: (marker: ActiveMarker) => void): Promise<ActiveMarker> {
+    const run = async () => {
+      const next = this.activeMarker;
+      change(next);
+      next.generation += 1;
+      next.updatedAt = new Date().toISOString();
+      await writeActiveMarker(this.markerPath, next);
+      this.marker = next;
+      return structuredClone(next);
+    };
+    const result = this.writes.then(run, run);
+    this.writes = result.catch(() => {});
+    return result;
+  }
+
+  appendJournal(record: unknown): Promise<void> {
+    return appendJournal(this.journalPath, record);
+  }
+
+  readJournal<T>(): Promise<T[]> {
+    return readJournal<T>(this.journalPath);
+  }
+
+  stagePlugin(name: string, sourceDir: string): Promise<StagedPluginDir> {
+    return stagePlugin(this.root, name, sourceDir);
+  }
+
+  removeStagedPlugin(dir: string): Promise<void> {
+    return removeStagedPlugin(dir);
+  }
+
+  /** Store paths relative to the root, so the state directory can move. */
+  toStatePath(path: string): string {
+    return relative(this.root, path);
+  }
+
+  fromStatePath(path: string): string {
+    return isAbsolute(path) ? path : join(this.root, path);
+  }
+}
