@@ -1,0 +1,76 @@
+/**
+ * An orchestrator on a fresh state directory with short timeouts, a captured
+ * log, and a way to wait for slot states (events, not sleeps).
+ */
+import { EventEmitter, once } from 'node:events';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createOrchestrator, type Orchestrator, type OrchestratorOptions } from '../../src/index.js';
+import { leafState } from '../../src/orchestrator/step-recorder.js';
+import { tempDir } from './plugin-dirs.js';
+
+export const TEST_TIMEOUTS = {
+  // Generous for a loaded 2-core machine (node start-up), yet short enough that hangs fail fast.
+  handshakeMs: 4_000,
+  healthMs: 1_500,
+  probeMs: 2_000,
+  invokeMs: 5_000,
+  drainMs: 5_000,
+  graceMs: 500,
+};
+
+export interface TestHost {
+  host: Orchestrator;
+  stateDir: string;
+  logs: Array<Record<string, unknown>>;
+  /** Emits `state` with (actorId, leaf state) for every slot transition. */
+  states: EventEmitter;
+  waitForState(actorId: string, state: string): Promise<void>;
+  readMarker(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openTestHost(options: Partial<OrchestratorOptions> = {}, stateDir?: string): Promise<TestHost> {
+  const dir = stateDir ?? (await tempDir('wfr-state-'));
+  const logs: Array<Record<string, unknown>> = [];
+  const states = new EventEmitter();
+  const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const host = await createOrchestrator({
+    stateDir: dir,
+    logger,
+    timeouts: TEST_TIMEOUTS,
+    inspect: (event) => {
+      if (event.type === '@xstate.snapshot') states.emit('state', event.actorRef.id, leafState((event.snapshot as { value: unknown }).value));
+    },
+    ...options,
+  });
+  return {
+    host,
+    stateDir: dir,
+    logs,
+    states,
+    async waitForState(actorId, state) {
+      while (true) {
+        const [id, reached] = (await once(states, 'state')) as [string, string];
+        if (id === actorId && reached === state) return;
+      }
+    },
+    readMarker: () => readFile(join(dir, 'active.json'), 'utf8').catch(() => ''),
+    async close() {
+      await host.close();
+      if (!stateDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number | null | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
