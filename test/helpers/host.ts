@@ -2,7 +2,7 @@
  * An orchestrator on a fresh state directory with short timeouts, a captured
  * log, and a way to wait for slot states (events, not sleeps).
  */
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -41,7 +41,9 @@ export async function openTestHost(options: Partial<OrchestratorOptions> = {}, s
     logger,
     timeouts: TEST_TIMEOUTS,
     inspect: (event) => {
-      if (event.type === '@xstate.snapshot') states.emit('state', event.actorRef.id, leafState((event.snapshot as { value: unknown }).value));
+      if (event.type !== '@xstate.snapshot') return;
+      const actorId = (event.actorRef as unknown as { id: string }).id;
+      states.emit('state', actorId, leafState((event.snapshot as unknown as { value: unknown }).value));
     },
     ...options,
   });
@@ -50,11 +52,15 @@ export async function openTestHost(options: Partial<OrchestratorOptions> = {}, s
     stateDir: dir,
     logs,
     states,
-    async waitForState(actorId, state) {
-      while (true) {
-        const [id, reached] = (await once(states, 'state')) as [string, string];
-        if (id === actorId && reached === state) return;
-      }
+    waitForState(actorId, state) {
+      return new Promise((resolve) => {
+        const listener = (id: string, reached: string) => {
+          if (id !== actorId || reached !== state) return;
+          states.off('state', listener);
+          resolve();
+        };
+        states.on('state', listener);
+      });
     },
     readMarker: () => readFile(join(dir, 'active.json'), 'utf8').catch(() => ''),
     async close() {

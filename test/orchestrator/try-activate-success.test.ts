@@ -1,0 +1,96 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
+import { EXAMPLES, makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
+
+describe('a successful swap', () => {
+  let t: TestHost;
+  beforeEach(async () => {
+    t = await openTestHost();
+  });
+  afterEach(() => t.close());
+
+  it('routes new calls to the new version and finishes calls in flight on the old one before stopping it', async () => {
+    const v1 = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    const oldPid = v1.active!.pid!;
+    const release = join(await tempDir(), 'release');
+
+    // A call held inside v1 until we release it: in flight across the swap.
+    const held = t.host.invoke('fake', 'echo', { holdUntilFile: release });
+    expect(t.host.listPlugins()[0]!.callsInFlight).toBe(1);
+
+    const draining = t.waitForState('plugin:fake', 'draining');
+    const reload = t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }));
+    await draining;
+
+    // Swapped, but the old process is still up, serving its call.
+    const fresh = (await t.host.invoke('fake', 'echo', {})) as { version: string; pid: number };
+    expect(fresh.version).toBe('2.0.0');
+    expect(fresh.pid).not.toBe(oldPid);
+    expect(isAlive(oldPid)).toBe(true);
+
+    await writeFile(release, '');
+    expect(await held).toMatchObject({ version: '1.0.0', pid: oldPid });
+
+    const result = await reload;
+    expect(result.outcome).toBe('activated');
+    expect(result.previous).toMatchObject({ version: '1.0.0', pid: oldPid });
+    expect(result.active).toMatchObject({ version: '2.0.0', pid: fresh.pid });
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'swap', 'drain']);
+    // The result is returned only after the old process drained and exited.
+    expect(isAlive(oldPid)).toBe(false);
+    expect(JSON.parse(await t.readMarker()).plugins.fake.version).toBe('2.0.0');
+  });
+
+  it('upgrades the example greeter from 1.0.0 to 2.0.0, whose new step answers', async () => {
+    await t.host.tryActivatePlugin('greeter', join(EXAMPLES, 'greeter-v1'));
+    expect(await t.host.invoke('greeter', 'greet', { name: 'Ada' })).toEqual({ message: 'Hello, Ada', version: '1.0.0' });
+    const result = await t.host.tryActivatePlugin('greeter', join(EXAMPLES, 'greeter-v2'));
+    expect(result.outcome).toBe('activated');
+    expect(await t.host.invoke('greeter', 'farewell', { name: 'Ada' })).toEqual({ message: 'Goodbye, Ada.', version: '2.0.0' });
+  });
+
+  it('runs a plugin written in Python (the protocol is language-neutral)', async () => {
+    const result = await t.host.tryActivatePlugin('wordcount', join(EXAMPLES, 'wordcount-py'));
+    expect(result.outcome).toBe('activated');
+    expect(await t.host.invoke('wordcount', 'count', { text: 'safe reloads only' })).toEqual({ words: 3, chars: 17 });
+  });
+
+  it('a dry run probes the candidate, stops it, and changes nothing', async () => {
+    const v1 = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    const marker = await t.readMarker();
+    const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }), { dryRun: true });
+    expect(result.outcome).toBe('dryRunPassed');
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'stop candidate']);
+    expect(result.active).toEqual(v1.active);
+    expect(isAlive(result.candidate!.pid)).toBe(false);
+    expect(await t.readMarker()).toBe(marker);
+    expect(((await t.host.invoke('fake', 'echo', {})) as { version: string }).version).toBe('1.0.0');
+    // No staged copy of the candidate is left behind.
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(join(t.stateDir, 'plugins', 'fake'))).toEqual([JSON.parse(marker).plugins.fake.dir.split('/').pop()]);
+  });
+
+  it('journals every result, in order, as the history', async () => {
+    const a = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    const b = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0', flags: ['unhealthy'] }));
+    const history = await t.host.history();
+    expect(history.map((r) => [r.id, r.outcome])).toEqual([
+      [a.id, 'activated'],
+      [b.id, 'rolledBack'],
+    ]);
+    expect(history[1]).toEqual(b);
+  });
+
+  it('restarts the active plugins from active.json when a host reopens the state directory', async () => {
+    await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.4.2' }));
+    await t.host.close();
+    const again = await openTestHost({}, t.stateDir);
+    try {
+      expect(((await again.host.invoke('fake', 'echo', {})) as { version: string }).version).toBe('1.4.2');
+    } finally {
+      await again.close();
+    }
+  });
+});
