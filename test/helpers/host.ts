@@ -3,6 +3,7 @@
  * log, and a way to wait for slot states (events, not sleeps).
  */
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -70,12 +71,18 @@ export async function openTestHost(options: Partial<OrchestratorOptions> = {}, s
   };
 }
 
-/** True while a process with this pid exists. */
+/** True while a process with this pid exists and is not a zombie waiting to be reaped. */
 export function isAlive(pid: number | null | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    // Field 3 of /proc/PID/stat is the state; "Z" is dead but not yet reaped by its parent.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

@@ -1,0 +1,14 @@
+import { isAlive } from './host.js';
+
+/**
+ * Wait for a process that is not our child (so no exit event reaches us) to
+ * disappear. Polls, bounded by `timeoutMs`; returns whether it exited.
+ */
+export async function waitForExit(pid: number, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
