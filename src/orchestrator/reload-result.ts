@@ -63,16 +63,16 @@ export const isSuccess = (outcome: ReloadOutcome): boolean => outcome === 'activ
 /** One line a person can read, e.g. for logs and the CLI. */
 export function formatReloadResult(result: ReloadResult): string {
   const tried = result.candidate ? ` ${result.candidate.version}` : '';
-  const kept = result.active ? `${result.active.version} (pid ${result.active.pid})` : 'nothing';
+  const active = result.active ? `${result.active.version} (pid ${result.active.pid}) is still active` : 'nothing was active';
   switch (result.outcome) {
     case 'activated':
       return `${result.target}: activated${tried} in ${result.ms} ms (was ${result.previous?.version ?? 'nothing'})`;
     case 'dryRunPassed':
-      return `${result.target}: dry run of${tried} passed every check; nothing changed, ${kept} still active`;
+      return `${result.target}: dry run of${tried} passed every check; nothing changed, ${active}`;
     case 'failed':
-      return `${result.target}: LEGACY reload failed at ${result.failedStep}: ${result.error?.message}; the old version was already unloaded, nothing is active`;
+      return `${result.target}: LEGACY reload failed at ${result.failedStep}: ${result.error?.message} The old version was already unloaded; nothing is active.`;
     default:
-      return `${result.target}: ${result.outcome} at ${result.failedStep}: ${result.error?.message} — ${kept} still active`;
+      return `${result.target}: ${result.outcome} at ${result.failedStep}: ${result.error?.message}\nNothing changed: ${active}.`;
   }
 }
 

@@ -1,0 +1,477 @@
+/**
+ * Model-based tests of the plugin slot (machines/plugin-slot.ts).
+ *
+ * xstate/graph walks every simple path of the pure machine over a fixed set of
+ * facts (the events its actors report). Each path is then replayed on a real
+ * actor whose work is a fake world provided through `pluginSlotMachine.provide`:
+ * the fake actors only record what they were asked to do, and the test, never
+ * an actor, sends the facts, so every path is played exactly as enumerated.
+ *
+ * `createTestModel` refuses machines that invoke actors ("Invocations on test
+ * machines are not supported"), so the paths come from `getSimplePaths` and
+ * `getShortestPaths`, and `replay` plays the system under test.
+ */
+import { createActor, fromCallback, transition, type EventObject, type SnapshotFrom, type StateValue } from 'xstate';
+import { getShortestPaths, getSimplePaths, getStateNodes, type StatePath } from 'xstate/graph';
+import { describe, expect, it } from 'vitest';
+import {
+  pluginSlotMachine,
+  type PluginRef,
+  type PluginSlotContext,
+  type PluginSlotEvent,
+  type ReloadRequest,
+  type StagedPlugin,
+} from '../../machines/plugin-slot.js';
+
+type SlotSnapshot = SnapshotFrom<typeof pluginSlotMachine>;
+type SlotPath = StatePath<SlotSnapshot, PluginSlotEvent>;
+type EventType = PluginSlotEvent['type'];
+type TryActivate = Extract<PluginSlotEvent, { type: 'TRY_ACTIVATE' }>;
+
+const input = { name: 'echo' };
+
+// ─── The world's fixtures ───────────────────────────────────────────────────
+
+/** The plugin serving before any reload. */
+const ORIGINAL: PluginRef = {
+  name: 'echo',
+  version: '1.0.0',
+  dir: '/state/plugins/echo/1.0.0',
+  digest: 'a'.repeat(64),
+  instanceId: 'echo#original',
+  pid: 1001,
+};
+
+interface ReloadFixture {
+  request: TryActivate;
+  staged: StagedPlugin;
+  candidate: PluginRef;
+}
+
+function reloadFixture(reloadId: string, dryRun: boolean, pid: number): ReloadFixture {
+  const dir = `/state/plugins/echo/2.0.0-${reloadId}`;
+  const digest = 'b'.repeat(64);
+  return {
+    request: { type: 'TRY_ACTIVATE', reloadId, sourceDir: '/offered/echo-2.0.0', dryRun },
+    staged: { name: 'echo', version: '2.0.0', dir, digest, createdByReload: true },
+    candidate: { name: 'echo', version: '2.0.0', dir, digest, instanceId: `echo#${reloadId}`, pid },
+  };
+}
+
+/**
+ * One real and one dry reload. `staging` with a given request is a single
+ * vertex, so a simple path starts each of them at most once: the only swap on
+ * a path is the real reload's, and it always replaces ORIGINAL.
+ */
+const RELOADS = [reloadFixture('reload-real', false, 2001), reloadFixture('reload-dry', true, 2002)] as const;
+const fixtureOf = (request: ReloadRequest): ReloadFixture => RELOADS.find((r) => r.request.reloadId === request.reloadId)!;
+
+const HANDSHAKE_PASSED: PluginSlotEvent = { type: 'HANDSHAKE_PASSED' };
+const PROBE_PASSED: PluginSlotEvent = { type: 'PROBE_PASSED' };
+const SWAPPED: PluginSlotEvent = { type: 'SWAPPED', previous: ORIGINAL };
+const DRAINED: PluginSlotEvent = { type: 'DRAINED' };
+const CANDIDATE_DISCARDED: PluginSlotEvent = { type: 'CANDIDATE_DISCARDED' };
+const STEP_FAILED: PluginSlotEvent = { type: 'STEP_FAILED', error: { code: 'WFR_TEST_STEP_FAILED', message: 'the step failed' } };
+const CANDIDATE_EXITED: PluginSlotEvent = { type: 'CANDIDATE_EXITED', error: { code: 'WFR_PLUGIN_EXITED', message: 'the candidate exited' } };
+
+/** Every fact the slot can be told in `snapshot`, with the payloads of its current reload. */
+function factsFor(snapshot: SlotSnapshot): PluginSlotEvent[] {
+  const reload = snapshot.context.request ? fixtureOf(snapshot.context.request) : null;
+  const reloadFacts: PluginSlotEvent[] = reload
+    ? [
+        { type: 'STAGED', staged: reload.staged },
+        { type: 'CANDIDATE_STARTED', candidate: reload.candidate },
+      ]
+    : [];
+  return [
+    ...RELOADS.map((r) => r.request),
+    ...reloadFacts,
+    HANDSHAKE_PASSED,
+    PROBE_PASSED,
+    SWAPPED,
+    DRAINED,
+    CANDIDATE_DISCARDED,
+    STEP_FAILED,
+    CANDIDATE_EXITED,
+  ];
+}
+
+const FAILURES: readonly EventType[] = ['STEP_FAILED', 'CANDIDATE_EXITED'];
+
+/** The reload protocol: in each state, the only facts that may move the slot on. */
+const accepted: Record<string, readonly EventType[]> = {
+  idle: ['TRY_ACTIVATE'],
+  staging: ['STAGED', 'STEP_FAILED'],
+  staged: ['CANDIDATE_STARTED', 'STEP_FAILED'],
+  candidateStarted: ['HANDSHAKE_PASSED', ...FAILURES],
+  handshaked: ['PROBE_PASSED', ...FAILURES],
+  probed: ['SWAPPED', ...FAILURES],
+  draining: ['DRAINED'],
+  stoppingCandidate: ['CANDIDATE_DISCARDED'],
+  rollingBack: ['CANDIDATE_DISCARDED'],
+  active: ['TRY_ACTIVATE'],
+  rolledBack: ['TRY_ACTIVATE'],
+  rejected: ['TRY_ACTIVATE'],
+  dryRunPassed: ['TRY_ACTIVATE'],
+};
+
+const leafOf = (value: StateValue): string => (typeof value === 'string' ? value : leafOf(Object.values(value)[0]!));
+
+// ─── The fake world ─────────────────────────────────────────────────────────
+
+/** What each named piece of work is given (the inputs in machines/plugin-slot.ts). */
+interface WorkInputs {
+  stageCandidate: { name: string; request: ReloadRequest };
+  startCandidate: { staged: StagedPlugin; request: ReloadRequest };
+  watchCandidate: { candidate: PluginRef };
+  handshakeCandidate: { candidate: PluginRef };
+  probeCandidate: { candidate: PluginRef };
+  commitSwap: { candidate: PluginRef; request: ReloadRequest };
+  drainPrevious: { previous: PluginRef | null };
+  discardCandidate: { candidate: PluginRef | null; staged: StagedPlugin | null };
+}
+type Work = keyof WorkInputs;
+type Call = { [W in Work]: { work: W; input: WorkInputs[W] } }[Work];
+type CallOf<W extends Work> = Extract<Call, { work: W }>;
+
+interface World {
+  /** The registry's pointer: the plugin calls go to. */
+  current: PluginRef;
+  /** Candidate processes started (startCandidate). */
+  launched: StagedPlugin[];
+  /** Plugins stopped after draining (drainPrevious). */
+  stopped: PluginRef[];
+  /** Candidates killed (discardCandidate). */
+  killed: PluginRef[];
+  /** Staged directories removed (discardCandidate). */
+  removedDirs: string[];
+  /** Every piece of work the slot started, in order. */
+  calls: Call[];
+}
+
+/** The slot with fake work: each actor records its call and its effect on the world, and reports nothing. */
+function fakeWorld() {
+  const world: World = { current: ORIGINAL, launched: [], stopped: [], killed: [], removedDirs: [], calls: [] };
+  const fake = <W extends Work>(work: W, effect: (input: WorkInputs[W]) => void = () => {}) =>
+    fromCallback<EventObject, WorkInputs[W]>(({ input }) => {
+      world.calls.push({ work, input } as Call);
+      effect(input);
+    });
+  const machine = pluginSlotMachine.provide({
+    actors: {
+      stageCandidate: fake('stageCandidate'),
+      startCandidate: fake('startCandidate', ({ staged }) => world.launched.push(staged)),
+      watchCandidate: fake('watchCandidate'),
+      handshakeCandidate: fake('handshakeCandidate'),
+      probeCandidate: fake('probeCandidate'),
+      // The only pointer change.
+      commitSwap: fake('commitSwap', ({ candidate }) => {
+        world.current = candidate;
+      }),
+      drainPrevious: fake('drainPrevious', ({ previous }) => {
+        if (previous) world.stopped.push(previous);
+      }),
+      discardCandidate: fake('discardCandidate', ({ candidate, staged }) => {
+        if (candidate) world.killed.push(candidate);
+        if (staged?.createdByReload) world.removedDirs.push(staged.dir);
+      }),
+    },
+  });
+  return { world, machine };
+}
+
+// ─── Replay ─────────────────────────────────────────────────────────────────
+
+interface TraceStep {
+  event: PluginSlotEvent | { type: 'xstate.init' };
+  /** The atomic state reached. */
+  state: string;
+  context: PluginSlotContext;
+  /** The work started by this step. */
+  invoked: Call[];
+  /** The world's pointer after this step. */
+  current: PluginRef;
+}
+
+/** The steps from one TRY_ACTIVATE up to (not including) the next. */
+interface Reload {
+  request: ReloadRequest;
+  currentBefore: PluginRef;
+  steps: TraceStep[];
+}
+
+interface Replayed {
+  /** The path's events, for failure messages. */
+  path: string;
+  steps: TraceStep[];
+  reloads: Reload[];
+  world: World;
+  actor: ReturnType<typeof createActor<ReturnType<typeof fakeWorld>['machine']>>;
+}
+
+const describePath = (path: SlotPath) =>
+  path.steps
+    .slice(1)
+    .map(({ event }) => (event.type === 'TRY_ACTIVATE' ? `TRY_ACTIVATE(${event.dryRun ? 'dry' : 'real'})` : event.type))
+    .join(' → ') || '(initial)';
+
+function reloadsOf(steps: TraceStep[]): Reload[] {
+  const reloads: Reload[] = [];
+  steps.forEach((step, i) => {
+    if (step.event.type === 'TRY_ACTIVATE') {
+      reloads.push({ request: step.context.request!, currentBefore: steps[i - 1]!.current, steps: [] });
+    }
+    reloads.at(-1)?.steps.push(step);
+  });
+  return reloads;
+}
+
+/** Play `path` on a real actor over a fresh fake world, checking each state it reaches against the path's. */
+function replay(path: SlotPath): Replayed {
+  const { world, machine } = fakeWorld();
+  const actor = createActor(machine, { input });
+  const description = describePath(path);
+  const steps = path.steps.map((step, i): TraceStep => {
+    const seen = world.calls.length;
+    if (i === 0) actor.start();
+    else actor.send(step.event);
+    const snapshot = actor.getSnapshot();
+    expect(snapshot.value, `${description} (step ${i})`).toEqual(step.state.value);
+    expect(snapshot.context, `${description} (step ${i})`).toEqual(step.state.context);
+    return {
+      event: step.event,
+      state: leafOf(snapshot.value),
+      context: snapshot.context,
+      invoked: world.calls.slice(seen),
+      current: world.current,
+    };
+  });
+  return { path: description, steps, reloads: reloadsOf(steps), world, actor };
+}
+
+// ─── Small named assertions ─────────────────────────────────────────────────
+
+const callsOf = <W extends Work>(step: TraceStep, work: W): Array<CallOf<W>> =>
+  step.invoked.filter((call): call is CallOf<W> => call.work === work);
+const invokes = (steps: TraceStep[], work: Work) => steps.some((step) => callsOf(step, work).length > 0);
+const typesOf = (steps: TraceStep[]) => steps.map((step) => step.event.type);
+const isFailure = (step: TraceStep) => FAILURES.includes(step.event.type as EventType);
+const startedCandidate = (reload: Reload) => reload.steps.find((s) => s.event.type === 'CANDIDATE_STARTED')?.context.candidate ?? null;
+const stagedCopy = (reload: Reload) => reload.steps.find((s) => s.event.type === 'STAGED')?.context.staged ?? null;
+/** Index of the step that entered `probed` (commitSwap started), or -1. */
+const commitIndex = (reload: Reload) => reload.steps.findIndex((step) => callsOf(step, 'commitSwap').length > 0);
+
+const SWAP_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'CANDIDATE_STARTED', 'HANDSHAKE_PASSED', 'PROBE_PASSED'];
+
+function expectCurrentUntouched(reload: Reload, path: string) {
+  for (const step of reload.steps) expect(step.current, path).toBe(reload.currentBefore);
+  expect(invokes(reload.steps, 'commitSwap'), path).toBe(false);
+  expect(invokes(reload.steps, 'drainPrevious'), path).toBe(false);
+  for (const step of reload.steps) {
+    for (const discard of callsOf(step, 'discardCandidate')) expect(discard.input.candidate, path).not.toBe(reload.currentBefore);
+  }
+}
+
+/** The step at `index` asked to discard exactly what this reload started and staged; the world shows it gone. */
+function expectCandidateDiscarded(replayed: Replayed, reload: Reload, index: number) {
+  const candidate = startedCandidate(reload);
+  const staged = stagedCopy(reload);
+  const [discard, ...more] = callsOf(reload.steps[index]!, 'discardCandidate');
+  expect(more, replayed.path).toEqual([]);
+  expect(discard?.input.candidate, replayed.path).toBe(candidate);
+  expect(discard?.input.staged, replayed.path).toBe(staged);
+  if (candidate) expect(replayed.world.killed, replayed.path).toContain(candidate);
+  if (staged) expect(replayed.world.removedDirs, replayed.path).toContain(staged.dir);
+}
+
+// ─── The paths ──────────────────────────────────────────────────────────────
+
+const paths = getSimplePaths(pluginSlotMachine, { events: factsFor, input });
+
+let replays: Replayed[] | undefined;
+const replayAll = () => (replays ??= paths.map(replay));
+
+/** Every reachable snapshot: each one ends some simple path. */
+const reachable = [...new Map(paths.map((p) => [JSON.stringify([p.state.value, p.state.context]), p.state])).values()];
+
+describe('pluginSlot, walked along every simple path', () => {
+  it('replays every simple path from idle on a real actor, reaching the same state at each step', () => {
+    expect(paths.length).toBeGreaterThan(0);
+    const replayed = replayAll();
+    expect(replayed).toHaveLength(paths.length);
+  });
+
+  it('reaches every atomic state of the machine, and the protocol table names each of them', () => {
+    const atomic = getStateNodes(pluginSlotMachine).filter((node) => node.type === 'atomic').map((node) => node.key);
+    const reached = getShortestPaths(pluginSlotMachine, { events: factsFor, input }).map((p) => leafOf(p.state.value));
+    expect(new Set(reached)).toEqual(new Set(atomic));
+    expect(Object.keys(accepted).sort()).toEqual([...atomic].sort());
+  });
+
+  it('starts commitSwap and takes SWAPPED only after CANDIDATE_STARTED, HANDSHAKE_PASSED and PROBE_PASSED, in that order', () => {
+    let swaps = 0;
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        reload.steps.forEach((step, i) => {
+          const commits = callsOf(step, 'commitSwap');
+          if (commits.length === 0 && step.event.type !== 'SWAPPED') return;
+          swaps += 1;
+          const facts = typesOf(reload.steps.slice(0, i + 1));
+          expect(facts, path).toEqual(step.event.type === 'SWAPPED' ? [...SWAP_PRECONDITION, 'SWAPPED'] : SWAP_PRECONDITION);
+          expect(reload.request.dryRun, path).toBe(false);
+          for (const commit of commits) {
+            expect(step.state, path).toBe('probed');
+            expect(commit.input.candidate, path).toBe(startedCandidate(reload));
+          }
+        });
+      }
+    }
+    expect(swaps).toBeGreaterThan(0);
+  });
+
+  it('changes the current pointer only through commitSwap on entering probed', () => {
+    let changes = 0;
+    for (const { path, steps } of replayAll()) {
+      steps.forEach((step, i) => {
+        if (callsOf(step, 'commitSwap').length > 0) expect(step.state, path).toBe('probed');
+        if (i === 0 || step.current === steps[i - 1]!.current) return;
+        changes += 1;
+        expect(step.state, path).toBe('probed');
+        expect(step.current, path).toBe(callsOf(step, 'commitSwap')[0]?.input.candidate);
+      });
+    }
+    expect(changes).toBeGreaterThan(0);
+  });
+
+  it('rolls back (or rejects, while staging) on any failure before commitSwap, keeping the current plugin and discarding the candidate', () => {
+    let failures = 0;
+    for (const replayed of replayAll()) {
+      for (const reload of replayed.reloads) {
+        const failedAt = reload.steps.findIndex(isFailure);
+        const committedAt = commitIndex(reload);
+        if (failedAt < 0 || (committedAt >= 0 && committedAt < failedAt)) continue;
+        failures += 1;
+        const failedIn = reload.steps[failedAt - 1]!.state;
+        const outcome = reload.steps.slice(failedAt).map((step) => step.state);
+        const expected = failedIn === 'staging' ? ['rejected'] : ['rollingBack', 'rolledBack'];
+        expect(outcome, replayed.path).toEqual(expected.slice(0, outcome.length));
+        expectCurrentUntouched(reload, replayed.path);
+        if (failedIn === 'staging') expect(invokes(reload.steps, 'discardCandidate'), replayed.path).toBe(false);
+        else expectCandidateDiscarded(replayed, reload, failedAt);
+      }
+    }
+    expect(failures).toBeGreaterThan(0);
+  });
+
+  // Fails today, hence `it.fails`: see the report on `probed` in the test's commit.
+  // `probed` inherits STEP_FAILED and CANDIDATE_EXITED from `candidate`, so a
+  // failure reported while commitSwap runs rolls back after the pointer moved:
+  // the slot ends rolledBack, pointing at the candidate it just killed.
+  it.fails('keeps the current plugin when a failure arrives while commitSwap is running', () => {
+    let failures = 0;
+    for (const replayed of replayAll()) {
+      for (const reload of replayed.reloads) {
+        const failedAt = reload.steps.findIndex(isFailure);
+        const committedAt = commitIndex(reload);
+        if (committedAt < 0 || failedAt < committedAt) continue;
+        failures += 1;
+        expect(reload.steps.at(-1)!.current, replayed.path).toBe(reload.currentBefore);
+      }
+    }
+    expect(failures).toBeGreaterThan(0);
+  });
+
+  it('stops the current plugin only by draining it after SWAPPED', () => {
+    let drains = 0;
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        reload.steps.forEach((step) => {
+          for (const discard of callsOf(step, 'discardCandidate')) expect(discard.input.candidate, path).not.toBe(reload.currentBefore);
+          const drain = callsOf(step, 'drainPrevious');
+          if (step.event.type !== 'SWAPPED') {
+            expect(drain, path).toEqual([]);
+            return;
+          }
+          drains += 1;
+          expect(step.state, path).toBe('draining');
+          expect(drain, path).toHaveLength(1);
+          expect(drain[0]!.input.previous, path).toBe(reload.currentBefore);
+        });
+      }
+    }
+    expect(drains).toBeGreaterThan(0);
+  });
+
+  it('never swaps or drains on a dry run, and ends a passing one in dryRunPassed with the candidate discarded', () => {
+    let passed = 0;
+    for (const replayed of replayAll()) {
+      for (const reload of replayed.reloads.filter((r) => r.request.dryRun)) {
+        expectCurrentUntouched(reload, replayed.path);
+        const probedAt = reload.steps.findIndex((step) => step.event.type === 'PROBE_PASSED');
+        if (probedAt < 0) continue;
+        const outcome = reload.steps.slice(probedAt).map((step) => step.state);
+        expect(outcome, replayed.path).toEqual(['stoppingCandidate', 'dryRunPassed'].slice(0, outcome.length));
+        expectCandidateDiscarded(replayed, reload, probedAt);
+        const last = reload.steps.at(-1)!;
+        if (last.state !== 'dryRunPassed') continue;
+        passed += 1;
+        expect(last.context.candidate, replayed.path).toBeNull();
+        expect(last.context.staged, replayed.path).toBeNull();
+      }
+    }
+    expect(passed).toBeGreaterThan(0);
+  });
+});
+
+describe('pluginSlot, told facts out of order', () => {
+  it('ignores every fact the protocol does not expect next, in every reachable state', () => {
+    let ignored = 0;
+    for (const snapshot of reachable) {
+      const state = leafOf(snapshot.value);
+      for (const event of factsFor(snapshot).filter((e) => !accepted[state]!.includes(e.type))) {
+        ignored += 1;
+        const [next, actions] = transition(pluginSlotMachine, snapshot, event);
+        const what = `${event.type} in ${state}`;
+        expect(next.value, what).toEqual(snapshot.value);
+        expect(next.context, what).toEqual(snapshot.context);
+        expect(actions, what).toEqual([]);
+      }
+    }
+    expect(ignored).toBeGreaterThan(0);
+  });
+
+  it('moves on every fact the protocol expects next, in every reachable state', () => {
+    for (const snapshot of reachable) {
+      const state = leafOf(snapshot.value);
+      for (const event of factsFor(snapshot).filter((e) => accepted[state]!.includes(e.type))) {
+        const [next] = transition(pluginSlotMachine, snapshot, event);
+        expect(next.value, `${event.type} in ${state}`).not.toEqual(snapshot.value);
+      }
+    }
+  });
+
+  const shortest = getShortestPaths(pluginSlotMachine, { events: factsFor, input });
+  const pathTo = (state: string) => shortest.find((p) => leafOf(p.state.value) === state)!;
+  const outOfOrder: Array<[EventType, string]> = [
+    ['PROBE_PASSED', 'candidateStarted'],
+    ['SWAPPED', 'handshaked'],
+    ['SWAPPED', 'candidateStarted'],
+    ['DRAINED', 'probed'],
+    ['DRAINED', 'handshaked'],
+    ['HANDSHAKE_PASSED', 'staged'],
+    ['CANDIDATE_STARTED', 'staging'],
+    ['PROBE_PASSED', 'probed'],
+    ['TRY_ACTIVATE', 'probed'],
+    ['CANDIDATE_EXITED', 'draining'],
+  ];
+
+  it.each(outOfOrder)('ignores %s in %s on a running actor, starting no work', (type, state) => {
+    const { actor, world, path } = replay(pathTo(state));
+    const before = actor.getSnapshot();
+    const calls = world.calls.length;
+    actor.send(factsFor(before).find((e) => e.type === type)!);
+    expect(actor.getSnapshot().value, path).toEqual(before.value);
+    expect(actor.getSnapshot().context, path).toEqual(before.context);
+    expect(world.calls).toHaveLength(calls);
+  });
+});

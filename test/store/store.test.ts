@@ -1,0 +1,105 @@
+import { lstat, mkdir, readFile, readdir, stat, symlink, writeFile, appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StateStore, readActiveMarker, readJournal, writeFileAtomic } from '../../src/store/index.js';
+import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
+
+describe('writeFileAtomic', () => {
+  it('replaces the file and leaves no temporary file beside it', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'active.json');
+    await writeFileAtomic(file, 'one');
+    await writeFileAtomic(file, 'two');
+    expect(await readFile(file, 'utf8')).toBe('two');
+    expect(await readdir(dir)).toEqual(['active.json']);
+  });
+
+  it('fails with WFR_STATE_WRITE_FAILED and keeps the old content when the directory is missing', async () => {
+    const file = join(await tempDir(), 'missing', 'active.json');
+    await expect(writeFileAtomic(file, 'x')).rejects.toMatchObject({ code: 'WFR_STATE_WRITE_FAILED' });
+  });
+});
+
+describe('the active marker', () => {
+  it('reads as empty when there is none yet', async () => {
+    expect(await readActiveMarker(join(await tempDir(), 'active.json'))).toEqual({ generation: 0, updatedAt: null, plugins: {} });
+  });
+
+  it('refuses a corrupt marker with WFR_STATE_CORRUPT naming the file', async () => {
+    const file = join(await tempDir(), 'active.json');
+    await writeFile(file, '{"generation": -1, "plugins": {}}');
+    await expect(readActiveMarker(file)).rejects.toMatchObject({ code: 'WFR_STATE_CORRUPT', message: expect.stringContaining(file) });
+  });
+
+  it('serialises concurrent updates so none is lost, bumping the generation each time', async () => {
+    const store = new StateStore(await tempDir());
+    await store.open();
+    const entry = (version: string) => ({ version, dir: 'x', digest: 'd', activatedAt: 'now', reloadId: 'r' });
+    await Promise.all(['a', 'b', 'c'].map((name) => store.updateActiveMarker((m) => void (m.plugins[name] = entry('1.0.0')))));
+    const marker = await readActiveMarker(store.markerPath);
+    expect(Object.keys(marker.plugins).sort()).toEqual(['a', 'b', 'c']);
+    expect(marker.generation).toBe(3);
+  });
+});
+
+describe('the journal', () => {
+  it('appends records and skips a torn last line left by a crash', async () => {
+    const file = join(await tempDir(), 'journal.ndjson');
+    const store = new StateStore(join(file, '..'));
+    await store.appendJournal({ id: 1 });
+    await store.appendJournal({ id: 2 });
+    await appendFile(file, '{"id": 3, "outc');
+    expect(await readJournal(file)).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+});
+
+describe('staging a plugin', () => {
+  it('copies into an immutable plugins/NAME/VERSION-DIGEST directory and never touches active.json', async () => {
+    const store = new StateStore(await tempDir());
+    await store.open();
+    const staged = await store.stagePlugin('fake', await makePluginDir({ version: '1.2.3' }));
+    expect(staged.dir).toBe(join(store.root, 'plugins', 'fake', `1.2.3-${staged.digest.slice(0, 12)}`));
+    expect(staged.createdByReload).toBe(true);
+    expect((await stat(join(staged.dir, 'plugin.mjs'))).mode & 0o222).toBe(0);
+    await expect(stat(store.markerPath)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(join(store.root, 'staging'))).toEqual([]);
+  });
+
+  it('reuses an identical staged copy instead of creating a second one', async () => {
+    const store = new StateStore(await tempDir());
+    const source = await makePluginDir();
+    const first = await store.stagePlugin('fake', source);
+    const second = await store.stagePlugin('fake', source);
+    expect(second).toMatchObject({ dir: first.dir, digest: first.digest, createdByReload: false });
+  });
+
+  it('gives different bytes a different digest and directory', async () => {
+    const store = new StateStore(await tempDir());
+    const source = await makePluginDir();
+    const first = await store.stagePlugin('fake', source);
+    await writeFile(join(source, 'extra.txt'), 'more');
+    const second = await store.stagePlugin('fake', source);
+    expect(second.digest).not.toBe(first.digest);
+    expect(second.dir).not.toBe(first.dir);
+  });
+
+  it('stages a symlink to a file inside the directory as that file, and verifies declared checksums', async () => {
+    const store = new StateStore(await tempDir());
+    const source = await makePluginDir();
+    await mkdir(join(source, 'lib'));
+    await writeFile(join(source, 'lib', 'data.txt'), 'hello');
+    await symlink('lib/data.txt', join(source, 'data-link.txt'));
+    const staged = await store.stagePlugin('fake', source);
+    expect((await lstat(join(staged.dir, 'data-link.txt'))).isFile()).toBe(true);
+    expect(await readFile(join(staged.dir, 'data-link.txt'), 'utf8')).toBe('hello');
+  });
+
+  it('accepts a manifest whose checksums match', async () => {
+    const store = new StateStore(await tempDir());
+    const { createHash } = await import('node:crypto');
+    const probe = await makePluginDir();
+    const digest = createHash('sha256').update(await readFile(join(probe, 'plugin.mjs'))).digest('hex');
+    const source = await makePluginDir({ manifest: { sha256: { 'plugin.mjs': digest, './plugin.mjs': digest } } });
+    await expect(store.stagePlugin('fake', source)).resolves.toMatchObject({ version: '1.0.0' });
+  });
+});
