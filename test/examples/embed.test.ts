@@ -1,0 +1,26 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { expect, it } from 'vitest';
+import { isAlive } from '../helpers/host.js';
+import { tempDir } from '../helpers/plugin-dirs.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+it('examples/embed.ts activates, upgrades, survives a bad candidate and leaves no process behind', async () => {
+  const stateDir = await tempDir('wfr-embed-');
+  const run = await execa(process.execPath, ['--import', 'tsx', 'examples/embed.ts', stateDir], { cwd: root, reject: false });
+  expect(run.exitCode, run.stderr).toBe(0);
+  const lines = run.stdout.split('\n');
+  expect(lines[0]).toMatch(/^plugin:greeter: activated 1\.0\.0 in \d+ ms \(was nothing\)$/);
+  expect(lines[1]).toBe('  invoke → {"message":"Hello, Ada","version":"1.0.0"}');
+  expect(lines[2]).toMatch(/^plugin:greeter: activated 2\.0\.0 in \d+ ms \(was 1\.0\.0\)$/);
+  expect(lines[4]).toMatch(/^plugin:greeter: rolledBack at handshake: .*version = "2\.0\.0", but plugin\.json declares "3\.0\.0"/);
+  expect(run.stdout).toMatch(/failed step: handshake \| error code: WFR_PLUGIN_CONTRACT_MISMATCH\n  invoke → \{"message":"Hello, Ada!","version":"2\.0\.0"\}/);
+
+  // Every plugin process the example started has exited.
+  const journal = (await readFile(join(stateDir, 'journal.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  expect(journal.map((r) => r.outcome)).toEqual(['activated', 'activated', 'rolledBack']);
+  for (const pid of journal.flatMap((r) => [r.active?.pid, r.candidate?.pid])) expect(isAlive(pid)).toBe(false);
+});
