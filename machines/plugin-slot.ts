@@ -119,7 +119,7 @@ export const pluginSlotMachine = setup({
     probeCandidate: work<{ candidate: PluginRef }>(),
     /** Write the active marker, then point the registry at the candidate. The only pointer change. */
     commitSwap: work<{ candidate: PluginRef; request: ReloadRequest }>(),
-    /** Let in-flight calls on the replaced plugin finish, then stop it. */
+    /** Let in-flight calls on the replaced plugin finish, then stop it. Never fails: the swap already happened. */
     drainPrevious: work<{ previous: PluginRef | null }>(),
     /** Kill the candidate (if started) and remove its staged directory (if this reload created it). */
     discardCandidate: work<{ candidate: PluginRef | null; staged: StagedPlugin | null }>(),
@@ -207,26 +207,32 @@ export const pluginSlotMachine = setup({
             input: ({ context }) => ({ candidate: context.candidate! }),
           },
           on: {
-            PROBE_PASSED: [{ guard: 'isDryRun', target: '#pluginSlot.stoppingCandidate' }, { target: 'probed' }],
+            PROBE_PASSED: [{ guard: 'isDryRun', target: '#pluginSlot.stoppingCandidate' }, { target: '#pluginSlot.probed' }],
           },
         },
-        probed: {
-          invoke: {
-            id: 'commitSwap',
-            src: 'commitSwap',
-            input: ({ context }) => ({ candidate: context.candidate!, request: context.request! }),
-          },
-          on: {
-            SWAPPED: {
-              target: '#pluginSlot.draining',
-              actions: assign({
-                previous: ({ event }) => event.previous,
-                candidate: null,
-                staged: null,
-              }),
-            },
-          },
+      },
+    },
+
+    // Outside `candidate` on purpose: once commitSwap has started it cannot be
+    // called off, so a candidate exit must not start a rollback that would race
+    // it. commitSwap itself refuses a dead candidate before anything changes
+    // and fails (STEP_FAILED) only before the pointer moves.
+    probed: {
+      invoke: {
+        id: 'commitSwap',
+        src: 'commitSwap',
+        input: ({ context }) => ({ candidate: context.candidate!, request: context.request! }),
+      },
+      on: {
+        SWAPPED: {
+          target: 'draining',
+          actions: assign({
+            previous: ({ event }) => event.previous,
+            candidate: null,
+            staged: null,
+          }),
         },
+        STEP_FAILED: { target: 'rollingBack', actions: 'recordError' },
       },
     },
 

@@ -72,9 +72,14 @@ export function providePluginSlot(host: PluginHost, store: StateStore, options: 
         return { type: 'SWAPPED', previous };
       }),
 
+      // Never fails: the swap already happened, so there is nothing to roll back to.
       drainPrevious: fromWork(async ({ previous }) => {
-        if (previous && !(await host.drainAndStop(previous))) {
-          log.warn({ plugin: previous.name, pid: previous.pid }, `drain timed out after ${options.timeouts.drainMs} ms; stopped with calls still in flight`);
+        try {
+          if (previous && !(await host.drainAndStop(previous))) {
+            log.warn({ plugin: previous.name, pid: previous.pid }, `drain timed out after ${options.timeouts.drainMs} ms; stopped with calls still in flight`);
+          }
+        } catch (error) {
+          log.error({ err: error, plugin: previous?.name }, 'stopping the replaced plugin failed');
         }
         return { type: 'DRAINED' };
       }),
