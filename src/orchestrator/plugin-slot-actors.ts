@@ -56,8 +56,10 @@ export function providePluginSlot(host: PluginHost, store: StateStore, options: 
       }),
 
       commitSwap: fromWork(async ({ candidate, request }) => {
-        const exitError = host.process(candidate).exitError('the swap');
+        const process = host.process(candidate);
+        const exitError = process.exitError('the swap');
         if (exitError) throw exitError;
+        const previousEntry = store.activeMarker.plugins[candidate.name];
         // Disk first: if the marker cannot be written, nothing has changed yet.
         await store.updateActiveMarker((marker) => {
           marker.plugins[candidate.name] = {
@@ -68,6 +70,16 @@ export function providePluginSlot(host: PluginHost, store: StateStore, options: 
             reloadId: request.reloadId,
           };
         });
+        // The candidate may have died while the marker was written: put the marker back and fail before the pointer moves.
+        const lateExit = process.exitError('the swap');
+        if (lateExit) {
+          await store.updateActiveMarker((marker) => {
+            if (previousEntry) marker.plugins[candidate.name] = previousEntry;
+            else delete marker.plugins[candidate.name];
+          });
+          throw lateExit;
+        }
+        // No await between the check above and this line: the swap is one synchronous step.
         const previous = host.setActive(candidate.name, candidate);
         return { type: 'SWAPPED', previous };
       }),

@@ -9,7 +9,7 @@ export type ReloadOutcome =
   | 'activated'
   /** The candidate was started and failed a check; it was stopped and the previous version kept serving. */
   | 'rolledBack'
-  /** The candidate failed before anything was started (staging: manifest, paths, checksums). */
+  /** The candidate failed staging (manifest, paths, checksums), so no process was ever launched. */
   | 'rejected'
   /** A dry run passed every check; the candidate was stopped without swapping. */
   | 'dryRunPassed'
