@@ -225,6 +225,77 @@ export class PluginRpcError extends WfrError {
   }
 }
 
+// ---------------------------------------------------------------- engine config
+
+export class ConfigUnreadableError extends WfrError {
+  readonly code = 'WFR_CONFIG_UNREADABLE';
+  constructor(file: string, cause: unknown) {
+    super(`Cannot read config file ${file}: ${(cause as Error)?.message ?? cause}. Check the path and its permissions.`, { file }, { cause });
+  }
+}
+
+export class ConfigInvalidError extends WfrError {
+  readonly code = 'WFR_CONFIG_INVALID';
+  constructor(file: string, problems: string[]) {
+    super(`Invalid engine config ${file}:\n${problems.join('\n')}\nFix the file; docs/config.md is the reference.`, { file, problems });
+  }
+}
+
+export class ConfigBuildError extends WfrError {
+  readonly code = 'WFR_CONFIG_BUILD_FAILED';
+  constructor(where: string, problem: string) {
+    super(`Cannot build the engine: ${where}: ${problem}.`, { where, problem });
+  }
+}
+
+export class ListenError extends WfrError {
+  readonly code = 'WFR_LISTEN_FAILED';
+  constructor(address: string, cause: unknown) {
+    const reason = (cause as NodeJS.ErrnoException)?.code === 'EADDRINUSE' ? 'the address is already in use' : ((cause as Error)?.message ?? String(cause));
+    super(`Cannot listen on ${address}: ${reason}. Pick a free address for http.listen, or stop what holds it.`, { address, errno: (cause as NodeJS.ErrnoException)?.code }, { cause });
+  }
+}
+
+export class HttpProbeFailedError extends WfrError {
+  readonly code = 'WFR_HTTP_PROBE_FAILED';
+  constructor(request: string, expected: unknown, actual: unknown) {
+    super(`Probe ${request} answered ${show(actual)}, expected ${show(expected)}. The candidate config does not serve what its probes require.`, { request, expected, actual });
+  }
+}
+
+export class HttpProbeTimeoutError extends WfrError {
+  readonly code = 'WFR_HTTP_PROBE_TIMEOUT';
+  constructor(request: string, ms: number) {
+    super(`Probe ${request} got no answer within ${ms} ms; a step of its pipeline hangs or is slower than the probe timeout.`, { request, timeoutMs: ms });
+  }
+}
+
+/** A pipeline's `fail` built-in, or a failure a pipeline step raised while serving a request. */
+export class PipelineStepError extends WfrError {
+  readonly code = 'WFR_PIPELINE_STEP_FAILED';
+  override readonly httpStatus: number;
+  constructor(step: string, index: number, message: string, status = 500, cause?: unknown) {
+    super(`Step ${index} (${step}) failed: ${message}`, { step, index }, { cause });
+    this.httpStatus = status;
+  }
+}
+
+export class RouteNotFoundError extends WfrError {
+  readonly code = 'WFR_ROUTE_NOT_FOUND';
+  override readonly httpStatus = 404;
+  constructor(method: string, path: string) {
+    super(`No pipeline serves ${method} ${path}.`, { method, path });
+  }
+}
+
+export class RequestBodyInvalidError extends WfrError {
+  readonly code = 'WFR_REQUEST_BODY_INVALID';
+  override readonly httpStatus = 400;
+  constructor(problem: string) {
+    super(`The request body could not be read: ${problem}. Send JSON with content-type application/json.`, { problem });
+  }
+}
+
 // ---------------------------------------------------------------- state directory
 
 export class StateWriteError extends WfrError {

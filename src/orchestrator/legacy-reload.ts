@@ -8,7 +8,7 @@ import { toErrorInfo, type ErrorInfo } from '../errors.js';
 import type { StateStore } from '../store/index.js';
 import type { NormalizedOptions } from './options.js';
 import type { PluginHost } from './plugin-host.js';
-import type { ReloadResult } from './reload-result.js';
+import type { PluginReloadResult } from './reload-result.js';
 import { StepRecorder } from './step-recorder.js';
 
 const legacyWork: Record<string, string> = {
@@ -30,7 +30,7 @@ export interface LegacyReloadFacts {
   options: NormalizedOptions;
 }
 
-export async function reloadPluginLegacy({ id, target, name, sourceDir, host, store, options }: LegacyReloadFacts): Promise<ReloadResult> {
+export async function reloadPluginLegacy({ id, target, name, sourceDir, host, store, options }: LegacyReloadFacts): Promise<PluginReloadResult> {
   const startedAt = Date.now();
   const recorder = new StepRecorder((state) => legacyWork[state]);
   const previous = host.activeRef(name);

@@ -3,13 +3,9 @@
  * active marker and the journal. Host programs embed it; the admin API (later)
  * talks only to it.
  */
-import { createActor, waitFor, type Actor } from 'xstate';
-import {
-  pluginSlotSettledStates,
-  pluginSlotWork,
-  type PluginRef,
-  type PluginSlotContext,
-} from '../../machines/plugin-slot.js';
+import { createActor, waitFor, type Actor, type AnyActorRef } from 'xstate';
+import { engineConfigSettledStates, engineConfigWork, type EngineRef } from '../../machines/engine-config.js';
+import { pluginSlotSettledStates, pluginSlotWork, type PluginRef, type PluginSlotContext } from '../../machines/plugin-slot.js';
 import { InvalidArgumentError, ReloadInProgressError, toErrorInfo, type ErrorInfo } from '../errors.js';
 import { pluginNameSchema, type Manifest } from '../plugins/index.js';
 import { StateStore, type ActiveMarker } from '../store/index.js';
@@ -17,20 +13,57 @@ import { reloadPluginLegacy } from './legacy-reload.js';
 import { normalizeOrchestratorOptions, type NormalizedOptions, type OrchestratorOptions } from './options.js';
 import { PluginHost } from './plugin-host.js';
 import { providePluginSlot } from './plugin-slot-actors.js';
-import { formatReloadResult, newReloadId, type ReloadOutcome, type ReloadResult, type VersionInfo } from './reload-result.js';
+import { provideEngineConfig } from './engine-slot-actors.js';
+import { EngineRuntime } from './engine-runtime.js';
+import {
+  formatReloadResult,
+  newReloadId,
+  type ConfigReloadResult,
+  type EngineInfo,
+  type PluginReloadResult,
+  type ReloadOutcome,
+  type ReloadResult,
+  type TargetInfo,
+  type VersionInfo,
+} from './reload-result.js';
 import { leafState, StepRecorder } from './step-recorder.js';
 
 type SlotActor = Actor<ReturnType<typeof providePluginSlot>>;
+type EngineActor = Actor<ReturnType<typeof provideEngineConfig>>;
 
-const settled = new Set<string>(pluginSlotSettledStates);
+const settled = new Set<string>([...pluginSlotSettledStates, ...engineConfigSettledStates]);
 const outcomeOf: Record<string, ReloadOutcome> = {
   active: 'activated',
   rolledBack: 'rolledBack',
   rejected: 'rejected',
   dryRunPassed: 'dryRunPassed',
 };
-const workOf = (state: string) => (pluginSlotWork as Record<string, string>)[state];
+const pluginWorkOf = (state: string) => (pluginSlotWork as Record<string, string>)[state];
+const engineWorkOf = (state: string) => (engineConfigWork as Record<string, string>)[state];
+const versionOf = (ref: PluginRef | null): VersionInfo | null => ref && { version: ref.version, digest: ref.digest, pid: ref.pid };
+const engineInfoOf = (ref: EngineRef | null): EngineInfo | null => ref && { generation: ref.generation, digest: ref.digest, listen: ref.listen };
 
+/** The target every config reload claims; it excludes plugin reloads and the reverse. */
+const CONFIG_TARGET = 'config';
+
+/** What one reload run needs to know about its slot. */
+interface ReloadRun<T extends TargetInfo> {
+  id: string;
+  kind: 'plugin' | 'config';
+  target: string;
+  name: string;
+  source: string;
+  dryRun: boolean;
+  actor: AnyActorRef;
+  workOf: (state: string) => string | undefined;
+  /** Starts the reload on the actor. */
+  start: () => void;
+  /** What the candidate is, from the slot's context, as far as it got. */
+  candidateOf: (context: Record<string, unknown>) => T | null;
+  previous: T | null;
+  /** What is active once the reload settled. */
+  activeNow: () => T | null;
+}
 export interface TryActivateOptions {
   /** Run every check, then stop the candidate without swapping. */
   dryRun?: boolean;
@@ -53,7 +86,9 @@ export class Orchestrator {
   readonly options: NormalizedOptions;
   readonly store: StateStore;
   private readonly host: PluginHost;
+  private readonly engines: EngineRuntime;
   private readonly slots = new Map<string, SlotActor>();
+  private readonly engineSlot: EngineActor;
   /** target → id of the reload running on it. */
   private readonly inFlight = new Map<string, string>();
   private closed = false;
@@ -62,6 +97,9 @@ export class Orchestrator {
     this.options = options;
     this.store = new StateStore(options.stateDir);
     this.host = new PluginHost(options);
+    this.engines = new EngineRuntime(this.host, this.store, options);
+    this.engineSlot = createActor(provideEngineConfig(this.engines), { id: 'engine', inspect: options.inspect });
+    this.engineSlot.start();
   }
 
   /** Open the state directory and start the plugins active.json names. */
@@ -83,6 +121,11 @@ export class Orchestrator {
         this.options.logger.error({ plugin: name, version: entry.version, err: toErrorInfo(error) }, 'could not restart the active plugin');
       }
     }
+    try {
+      await this.engines.restore();
+    } catch (error) {
+      this.options.logger.error({ err: toErrorInfo(error) }, 'could not restart the active engine');
+    }
   }
 
   private slot(name: string): SlotActor {
@@ -100,11 +143,57 @@ export class Orchestrator {
   }
 
   private claim(target: string): string {
-    const running = this.inFlight.get(target);
-    if (running) throw new ReloadInProgressError(target, running);
+    // A config reload touches every plugin: it runs alone.
+    const blocking = target === CONFIG_TARGET ? [...this.inFlight.keys()][0] : [target, CONFIG_TARGET].find((t) => this.inFlight.has(t));
+    if (blocking !== undefined) throw new ReloadInProgressError(blocking, this.inFlight.get(blocking)!);
     const id = newReloadId();
     this.inFlight.set(target, id);
     return id;
+  }
+
+  /** Drive one reload on a slot actor to a settled state and build its result. */
+  private async runReload<T extends TargetInfo>(run: ReloadRun<T>): Promise<ReloadResult<T>> {
+    const startedAt = Date.now();
+    const recorder = new StepRecorder(run.workOf);
+    let candidate: T | null = null;
+    let failure: ErrorInfo | null = null;
+    const subscription = run.actor.subscribe((snapshot: { value: unknown; context: Record<string, unknown> }) => {
+      const state = leafState(snapshot.value);
+      if (!recorder.enter(state)) return;
+      this.options.logger.info({ reloadId: run.id, target: run.target, state }, `${run.target} → ${state}`);
+      candidate = run.candidateOf(snapshot.context) ?? candidate;
+      const error = snapshot.context.error as ErrorInfo | null;
+      if (error && !failure) {
+        failure = error;
+        recorder.failLast(error);
+      }
+    });
+    run.start();
+    const final = await waitFor(run.actor, (s: { value: unknown; context: { request?: { reloadId: string } | null } }) => s.context.request?.reloadId === run.id && settled.has(leafState(s.value)));
+    subscription.unsubscribe();
+    recorder.close();
+    const finished = Date.now();
+    const result: ReloadResult<T> = {
+      id: run.id,
+      kind: run.kind,
+      target: run.target,
+      name: run.name,
+      source: run.source,
+      dryRun: run.dryRun,
+      legacy: false,
+      outcome: outcomeOf[leafState(final.value)]!,
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      ms: finished - startedAt,
+      steps: recorder.steps,
+      failedStep: recorder.steps.find((step) => step.error)?.work ?? null,
+      error: (final.context as { error: ErrorInfo | null }).error,
+      previous: run.previous,
+      active: run.activeNow(),
+      candidate,
+    };
+    await this.record(result);
+    return result;
   }
 
   /**
@@ -113,48 +202,80 @@ export class Orchestrator {
    * version exactly as it was. Resolves with the result (never rejects for a
    * bad candidate); throws for bad arguments or a reload already running.
    */
-  async tryActivatePlugin(name: string, dir: string, options: TryActivateOptions = {}): Promise<ReloadResult> {
+  async tryActivatePlugin(name: string, dir: string, options: TryActivateOptions = {}): Promise<PluginReloadResult> {
     this.assertOpen();
     const { name: slotName, dir: sourceDir, dryRun } = validatePluginArgs(name, dir, options);
     const target = `plugin:${slotName}`;
     const id = this.claim(target);
     try {
       const slot = this.slot(slotName);
-      const startedAt = Date.now();
-      const previous = this.host.activeRef(slotName);
-      const recorder = new StepRecorder(workOf);
-      let candidate: VersionInfo | null = null;
-      let failure: ErrorInfo | null = null;
-      const subscription = slot.subscribe((snapshot) => {
-        const state = leafState(snapshot.value);
-        if (!recorder.enter(state)) return;
-        this.options.logger.info({ reloadId: id, target, state }, `${target} → ${state}`);
-        const { candidate: started, staged } = snapshot.context;
-        if (started) candidate = { version: started.version, digest: started.digest, pid: started.pid };
-        else if (staged && !candidate) candidate = { version: staged.version, digest: staged.digest, pid: null };
-        if (snapshot.context.error && !failure) {
-          failure = snapshot.context.error;
-          recorder.failLast(failure);
-        }
+      return await this.runReload<VersionInfo>({
+        id,
+        kind: 'plugin',
+        target,
+        name: slotName,
+        source: sourceDir,
+        dryRun,
+        actor: slot,
+        workOf: pluginWorkOf,
+        start: () => slot.send({ type: 'TRY_ACTIVATE', reloadId: id, sourceDir, dryRun }),
+        candidateOf: (context) => {
+          const { candidate, staged } = context as unknown as PluginSlotContext;
+          return versionOf(candidate) ?? (staged && { version: staged.version, digest: staged.digest, pid: null });
+        },
+        previous: versionOf(this.host.activeRef(slotName)),
+        activeNow: () => this.host.versionInfo(this.host.activeRef(slotName)),
       });
-      slot.send({ type: 'TRY_ACTIVATE', reloadId: id, sourceDir, dryRun });
-      const final = await waitFor(slot, (s) => s.context.request?.reloadId === id && settled.has(leafState(s.value)));
-      subscription.unsubscribe();
-      recorder.close();
-      const outcome = outcomeOf[leafState(final.value)]!;
-      const result = this.buildResult({ id, target, name: slotName, source: sourceDir, dryRun, legacy: false, outcome, startedAt, recorder, previous, candidate, error: final.context.error });
-      await this.record(result);
-      return result;
     } finally {
       this.inFlight.delete(target);
     }
   }
 
   /**
+   * Load `file`, start the plugins it needs beside the running ones, build
+   * the engine, bind a new listen address if it changed, send its probes, and
+   * only then swap it in; the replaced engine drains. Any failure before the
+   * swap leaves the running engine, its plugins, listeners and active.json
+   * exactly as they were.
+   */
+  async tryActivateConfig(file: string, options: TryActivateOptions = {}): Promise<ConfigReloadResult> {
+    this.assertOpen();
+    if (typeof file !== 'string' || file.length === 0) throw new InvalidArgumentError('config file', 'must be a non-empty path', file);
+    const dryRun = validateDryRun(options);
+    const id = this.claim(CONFIG_TARGET);
+    try {
+      return await this.runReload<EngineInfo>({
+        id,
+        kind: 'config',
+        target: CONFIG_TARGET,
+        name: 'engine',
+        source: file,
+        dryRun,
+        actor: this.engineSlot,
+        workOf: engineWorkOf,
+        start: () => this.engineSlot.send({ type: 'TRY_ACTIVATE', reloadId: id, file, dryRun }),
+        candidateOf: (context) => engineInfoOf((context as { candidate: EngineRef | null }).candidate),
+        previous: engineInfoOf(this.engines.activeRef()),
+        activeNow: () => engineInfoOf(this.engines.activeRef()),
+      });
+    } finally {
+      this.inFlight.delete(CONFIG_TARGET);
+    }
+  }
+
+  /** The active engine: generation, config digest and the address the front door actually bound. */
+  engineStatus(): (EngineInfo & { address: string | null; requestsInFlight: number; source: string }) | null {
+    const engine = this.engines.active;
+    if (!engine) return null;
+    const listen = engine.loaded.config.http.listen;
+    return { ...engineInfoOf(this.engines.activeRef())!, address: this.engines.frontDoor.address(listen), requestsInFlight: engine.requestsInFlight, source: engine.loaded.source };
+  }
+
+  /**
    * The old host's behaviour, for contrast only: stop the active version
    * first, then load the new one. A bad candidate leaves nothing active.
    */
-  async reloadPluginLegacy(name: string, dir: string): Promise<ReloadResult> {
+  async reloadPluginLegacy(name: string, dir: string): Promise<PluginReloadResult> {
     this.assertOpen();
     const { name: slotName, dir: sourceDir } = validatePluginArgs(name, dir, {});
     const target = `plugin:${slotName}`;
@@ -213,48 +334,13 @@ export class Orchestrator {
     if (this.closed) return;
     this.closed = true;
     for (const slot of this.slots.values()) slot.stop();
+    this.engineSlot.stop();
+    await this.engines.close();
     await this.host.stopAll();
   }
 
   private assertOpen(): void {
     if (this.closed) throw new InvalidArgumentError('orchestrator', 'it was closed');
-  }
-
-  private buildResult(facts: {
-    id: string;
-    target: string;
-    name: string;
-    source: string;
-    dryRun: boolean;
-    legacy: boolean;
-    outcome: ReloadOutcome;
-    startedAt: number;
-    recorder: StepRecorder;
-    previous: PluginRef | null;
-    candidate: VersionInfo | null;
-    error: ErrorInfo | null;
-  }): ReloadResult {
-    const finished = Date.now();
-    const failed = facts.recorder.steps.find((step) => step.error);
-    return {
-      id: facts.id,
-      kind: 'plugin',
-      target: facts.target,
-      name: facts.name,
-      source: facts.source,
-      dryRun: facts.dryRun,
-      legacy: facts.legacy,
-      outcome: facts.outcome,
-      startedAt: new Date(facts.startedAt).toISOString(),
-      finishedAt: new Date(finished).toISOString(),
-      ms: finished - facts.startedAt,
-      steps: facts.recorder.steps,
-      failedStep: failed?.work ?? null,
-      error: facts.error,
-      previous: facts.previous && { version: facts.previous.version, digest: facts.previous.digest, pid: facts.previous.pid },
-      active: this.host.versionInfo(this.host.activeRef(facts.name)),
-      candidate: facts.candidate,
-    };
   }
 
   private async record(result: ReloadResult): Promise<void> {
@@ -272,10 +358,14 @@ function validatePluginArgs(name: unknown, dir: unknown, options: unknown): { na
   const parsedName = pluginNameSchema.safeParse(name);
   if (!parsedName.success) throw new InvalidArgumentError('plugin name', parsedName.error.issues[0]!.message, name);
   if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('plugin directory', 'must be a non-empty path', dir);
+  return { name: parsedName.data, dir, dryRun: validateDryRun(options) };
+}
+
+function validateDryRun(options: unknown): boolean {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'must be an object', options);
   const dryRun = (options as TryActivateOptions).dryRun ?? false;
   if (typeof dryRun !== 'boolean') throw new InvalidArgumentError('dryRun', 'must be true or false', dryRun);
-  return { name: parsedName.data, dir, dryRun };
+  return dryRun;
 }
 
 export type { PluginSlotContext };

@@ -8,17 +8,39 @@ import { PluginProcess, readManifest } from '../plugins/index.js';
 import type { StagedPluginDir } from '../store/index.js';
 import type { NormalizedOptions } from './options.js';
 import type { VersionInfo } from './reload-result.js';
+import { containsSubset } from '../util/contains-subset.js';
 
 export class PluginHost {
   /** instanceId → live process (candidates and active ones alike). */
   readonly processes = new Map<string, PluginProcess>();
-  /** name → the active plugin. Changing an entry is the swap. */
-  private readonly active = new Map<string, PluginRef>();
+  /**
+   * name → the active plugin: the registry. Changing an entry is a plugin
+   * swap; replacing the whole map is a config swap. The active engine routes
+   * through this very map, so it follows plugin swaps.
+   */
+  private active = new Map<string, PluginRef>();
 
   constructor(private readonly options: NormalizedOptions) {}
 
   activeRef(name: string): PluginRef | null {
     return this.active.get(name) ?? null;
+  }
+
+  /** The live registry map (shared with the active engine). */
+  get registry(): ReadonlyMap<string, PluginRef> {
+    return this.active;
+  }
+
+  /** Replace the whole registry (a config swap); returns the map it replaced. */
+  replaceRegistry(next: Map<string, PluginRef>): Map<string, PluginRef> {
+    const previous = this.active;
+    this.active = next;
+    return previous;
+  }
+
+  /** True when some registry entry runs in this process. */
+  isActiveInstance(instanceId: string): boolean {
+    return [...this.active.values()].some((ref) => ref.instanceId === instanceId);
   }
 
   activeNames(): string[] {
@@ -117,13 +139,4 @@ export class PluginHost {
     );
     this.active.clear();
   }
-}
-
-/** True when `actual` has every key of `expected` with a deep-equal value (recursively for objects). */
-export function containsSubset(actual: unknown, expected: unknown): boolean {
-  if (typeof expected !== 'object' || expected === null || Array.isArray(expected)) {
-    return JSON.stringify(actual) === JSON.stringify(expected);
-  }
-  if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return false;
-  return Object.entries(expected).every(([key, value]) => containsSubset((actual as Record<string, unknown>)[key], value));
 }

@@ -3,29 +3,13 @@
  * Each one does its work and reports a fact event; a thrown error becomes
  * STEP_FAILED with the error's code and message.
  */
-import { fromCallback, type EventObject } from 'xstate';
 import { pluginSlotMachine, type PluginSlotEvent } from '../../machines/plugin-slot.js';
-import { toErrorInfo } from '../errors.js';
+import { fromWork as fromAnyWork } from './from-work.js';
 import type { StateStore } from '../store/index.js';
 import type { NormalizedOptions } from './options.js';
 import type { PluginHost } from './plugin-host.js';
 
-/** Run `work` when the state is entered; report its event unless the state was left first. */
-export const fromWork = <TInput>(work: (input: TInput) => Promise<PluginSlotEvent | null>) =>
-  fromCallback<EventObject, TInput>(({ input, sendBack }) => {
-    let live = true;
-    work(input).then(
-      (event) => {
-        if (live && event) sendBack(event);
-      },
-      (error: unknown) => {
-        if (live) sendBack({ type: 'STEP_FAILED', error: toErrorInfo(error) });
-      },
-    );
-    return () => {
-      live = false;
-    };
-  });
+const fromWork = <TInput>(work: (input: TInput) => Promise<PluginSlotEvent | null>) => fromAnyWork<PluginSlotEvent, TInput>(work);
 
 export function providePluginSlot(host: PluginHost, store: StateStore, options: NormalizedOptions) {
   const log = options.logger;

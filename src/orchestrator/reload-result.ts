@@ -33,12 +33,28 @@ export interface VersionInfo {
   pid: number | null;
 }
 
-export interface ReloadResult {
+/** An engine as config results report it. */
+export interface EngineInfo {
+  /** Counts engine swaps; front-door answers carry it in x-wfreload-generation. */
+  generation: number;
+  /** sha256 of the config text. */
+  digest: string;
+  listen: string;
+}
+
+export type TargetInfo = VersionInfo | EngineInfo;
+
+const describeTarget = (info: TargetInfo): string =>
+  'version' in info ? `${info.version}${info.pid ? ` (pid ${info.pid})` : ''}` : `generation ${info.generation} (config ${info.digest.slice(0, 12)})`;
+
+export interface ReloadResult<T extends TargetInfo = TargetInfo> {
   id: string;
-  kind: 'plugin';
-  /** `plugin:NAME` */
+  kind: 'plugin' | 'config';
+  /** `plugin:NAME`, or `config` */
   target: string;
+  /** The plugin name, or `engine`. */
   name: string;
+  /** The directory or file offered. */
   source: string;
   dryRun: boolean;
   legacy: boolean;
@@ -51,22 +67,27 @@ export interface ReloadResult {
   failedStep: string | null;
   error: ErrorInfo | null;
   /** What was active before the reload. */
-  previous: VersionInfo | null;
+  previous: T | null;
   /** What is active after it. */
-  active: VersionInfo | null;
-  /** The version that was tried. */
-  candidate: VersionInfo | null;
+  active: T | null;
+  /** What was tried. */
+  candidate: T | null;
 }
+
+/** The result of a plugin reload. */
+export type PluginReloadResult = ReloadResult<VersionInfo>;
+/** The result of a config reload. */
+export type ConfigReloadResult = ReloadResult<EngineInfo>;
 
 export const isSuccess = (outcome: ReloadOutcome): boolean => outcome === 'activated' || outcome === 'dryRunPassed';
 
 /** One line a person can read, e.g. for logs and the CLI. */
 export function formatReloadResult(result: ReloadResult): string {
-  const tried = result.candidate ? ` ${result.candidate.version}` : '';
-  const active = result.active ? `${result.active.version} (pid ${result.active.pid}) is still active` : 'nothing was active';
+  const tried = result.candidate ? ` ${describeTarget(result.candidate)}` : '';
+  const active = result.active ? `${describeTarget(result.active)} is still active` : 'nothing was active';
   switch (result.outcome) {
     case 'activated':
-      return `${result.target}: activated${tried} in ${result.ms} ms (was ${result.previous?.version ?? 'nothing'})`;
+      return `${result.target}: activated${tried} in ${result.ms} ms (was ${result.previous ? describeTarget(result.previous) : 'nothing'})`;
     case 'dryRunPassed':
       return `${result.target}: dry run of${tried} passed every check; nothing changed, ${active}`;
     case 'failed':

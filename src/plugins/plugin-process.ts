@@ -22,6 +22,7 @@ import type { Manifest } from './manifest.js';
 import { resolveCommand } from './resolve-command.js';
 import { RpcConnection } from './rpc/connection.js';
 import { createLineSplitter } from './rpc/line-splitter.js';
+import { InFlight } from '../util/in-flight.js';
 
 export interface ProcessLimits {
   /** Longest stdout line accepted; longer is a protocol error. */
@@ -75,8 +76,7 @@ export class PluginProcess {
   private exitInfo: ExitInfo | null = null;
   private readonly rpc: RpcConnection;
   private readonly stderrLines: string[] = [];
-  private inFlight = 0;
-  private idleWaiters: Array<() => void> = [];
+  private readonly inFlight = new InFlight();
   /** What the host was doing when the process exited, for the error message. */
   private activity = 'startup';
 
@@ -163,7 +163,7 @@ export class PluginProcess {
   }
 
   get callsInFlight(): number {
-    return this.inFlight;
+    return this.inFlight.size;
   }
 
   stderrTail(): string[] {
@@ -200,7 +200,7 @@ export class PluginProcess {
   async invoke(step: string, input: unknown, timeoutMs: number): Promise<unknown> {
     const steps = this.manifest.contract.steps.map((s) => s.type);
     if (!steps.includes(step)) throw new UnknownStepError(this.name, step, steps);
-    this.inFlight++;
+    this.inFlight.begin();
     try {
       const reply = await this.rpc.call('invoke', { step, input }, { timeoutMs });
       if (typeof reply !== 'object' || reply === null || !('output' in reply)) {
@@ -208,24 +208,13 @@ export class PluginProcess {
       }
       return (reply as { output: unknown }).output;
     } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      this.inFlight.end();
     }
   }
 
-  /** Resolve when no invoke is in flight, or after `timeoutMs`. Returns false on timeout. */
-  async drain(timeoutMs: number): Promise<boolean> {
-    if (this.inFlight === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      return await Promise.race([idle, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Resolve true when no invoke is in flight, or false after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<boolean> {
+    return this.inFlight.drained(timeoutMs);
   }
 
   /**

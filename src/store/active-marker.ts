@@ -19,17 +19,34 @@ export const activePluginSchema = z.strictObject({
   reloadId: z.string(),
 });
 
+export const activeEngineSchema = z.strictObject({
+  /** Counts engine swaps. */
+  generation: z.number().int().positive(),
+  /** sha256 of the config text. */
+  digest: z.string(),
+  /** The staged copy, relative to the state directory (configs/DIGEST.yaml). */
+  file: z.string(),
+  /** The file it was staged from; plugin directories in it resolve against its directory. */
+  source: z.string(),
+  listen: z.string(),
+  activatedAt: z.string(),
+  reloadId: z.string(),
+});
+
 export const activeMarkerSchema = z.strictObject({
   /** Bumped at every swap; lets readers tell two markers apart. */
   generation: z.number().int().nonnegative(),
   updatedAt: z.string().nullable(),
   plugins: z.record(z.string(), activePluginSchema),
+  /** The active engine config, or null before the first config is activated. */
+  engine: activeEngineSchema.nullable().default(null),
 });
 
 export type ActivePlugin = z.infer<typeof activePluginSchema>;
+export type ActiveEngine = z.infer<typeof activeEngineSchema>;
 export type ActiveMarker = z.infer<typeof activeMarkerSchema>;
 
-export const emptyActiveMarker = (): ActiveMarker => ({ generation: 0, updatedAt: null, plugins: {} });
+export const emptyActiveMarker = (): ActiveMarker => ({ generation: 0, updatedAt: null, plugins: {}, engine: null });
 
 export async function readActiveMarker(path: string): Promise<ActiveMarker> {
   let text: string;

@@ -1,0 +1,184 @@
+/**
+ * The engine slot: one per host, long-lived, pure.
+ *
+ * A config reload walks `staging → staged → candidateBuilt → probed →
+ * draining → active`. As in the plugin slot, each state names the condition
+ * reached and invokes the work that leads to the next; the bodies come from
+ * src/ through `.provide(...)`.
+ *
+ * What the shape guarantees (test/machines/engine-config.model.test.ts):
+ * - `commitSwap` (the engine pointer change) runs only in `probed`, entered
+ *   only on PROBE_PASSED from `candidateBuilt`, entered only on BUILT.
+ * - `drainPrevious`, the only work that stops the current engine, its
+ *   listener or its plugins, runs only in `draining`, entered only on SWAPPED.
+ * - Any failure before the swap ends in `rolledBack` (or `rejected` while
+ *   staging), after `discardCandidate` released every candidate resource.
+ */
+import { assign, fromCallback, setup, type EventObject } from 'xstate';
+
+/** A config copied into the state directory. */
+export interface StagedConfig {
+  /** sha256 of the config text. */
+  digest: string;
+  /** The immutable staged copy, `configs/DIGEST.yaml`. */
+  file: string;
+  /** The file the operator offered. */
+  source: string;
+  /** True when this reload created `file`; a rollback or dry run removes it. */
+  createdByReload: boolean;
+}
+
+/** A built (not yet live) or live engine, as the machine sees it. */
+export interface EngineRef {
+  generation: number;
+  digest: string;
+  listen: string;
+}
+
+export interface ConfigReloadRequest {
+  reloadId: string;
+  /** The config file offered. */
+  file: string;
+  dryRun: boolean;
+}
+
+export interface EngineSlotError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface EngineConfigContext {
+  request: ConfigReloadRequest | null;
+  staged: StagedConfig | null;
+  candidate: EngineRef | null;
+  /** The engine the swap replaced, kept until it has drained. */
+  previous: EngineRef | null;
+  error: EngineSlotError | null;
+}
+
+export type EngineConfigEvent =
+  | ({ type: 'TRY_ACTIVATE' } & ConfigReloadRequest)
+  | { type: 'STAGED'; staged: StagedConfig }
+  | { type: 'BUILT'; candidate: EngineRef }
+  | { type: 'PROBE_PASSED' }
+  | { type: 'SWAPPED'; previous: EngineRef | null }
+  | { type: 'DRAINED' }
+  | { type: 'CANDIDATE_DISCARDED' }
+  | { type: 'STEP_FAILED'; error: EngineSlotError };
+
+/** What each state is doing, for reload results. */
+export const engineConfigWork = {
+  staging: 'stage',
+  staged: 'build',
+  candidateBuilt: 'probe',
+  probed: 'swap',
+  draining: 'drain',
+  stoppingCandidate: 'stop candidate',
+  rollingBack: 'roll back',
+} as const;
+
+export const engineConfigSettledStates = ['idle', 'active', 'rolledBack', 'rejected', 'dryRunPassed'] as const;
+
+type Work<TInput> = ReturnType<typeof fromCallback<EventObject, TInput>>;
+const work = <TInput>(): Work<TInput> => fromCallback<EventObject, TInput>(() => {});
+
+const startReload = { target: '#engineConfig.staging', actions: 'beginReload' } as const;
+const fail = { target: '#engineConfig.rollingBack', actions: 'recordError' } as const;
+
+export const engineConfigMachine = setup({
+  types: {
+    context: {} as EngineConfigContext,
+    events: {} as EngineConfigEvent,
+  },
+  actors: {
+    /** Read, parse and validate the file; copy it to `configs/DIGEST.yaml`. */
+    stageConfig: work<{ request: ConfigReloadRequest }>(),
+    /** Stage, start, handshake and probe the plugins the config needs (reusing identical running ones); check every step against their contracts; build the engine. */
+    buildCandidate: work<{ staged: StagedConfig; request: ConfigReloadRequest }>(),
+    /** Bind the new listen address if it changed; send the config's probe requests to the candidate. */
+    probeCandidate: work<{ candidate: EngineRef; request: ConfigReloadRequest }>(),
+    /** Write the active marker (engine and plugins in one write), then point the front door at the candidate. */
+    commitSwap: work<{ candidate: EngineRef; request: ConfigReloadRequest; staged: StagedConfig }>(),
+    /** Drain the replaced engine, close a listener it no longer needs, stop plugins nothing uses. Never fails. */
+    drainPrevious: work<{ previous: EngineRef | null }>(),
+    /** Stop candidate-only plugins, close candidate sockets, remove files this reload created. Never fails. */
+    discardCandidate: work<{ request: ConfigReloadRequest; staged: StagedConfig | null }>(),
+  },
+  guards: {
+    isDryRun: ({ context }) => context.request?.dryRun === true,
+  },
+  actions: {
+    beginReload: assign(({ event }) => {
+      if (event.type !== 'TRY_ACTIVATE') return {};
+      const request: ConfigReloadRequest = { reloadId: event.reloadId, file: event.file, dryRun: event.dryRun };
+      return { request, staged: null, candidate: null, previous: null, error: null };
+    }),
+    recordError: assign({ error: ({ event }) => ('error' in event ? event.error : null) }),
+  },
+}).createMachine({
+  id: 'engineConfig',
+  context: { request: null, staged: null, candidate: null, previous: null, error: null },
+  initial: 'idle',
+  states: {
+    idle: { on: { TRY_ACTIVATE: startReload } },
+
+    staging: {
+      invoke: { id: 'stageConfig', src: 'stageConfig', input: ({ context }) => ({ request: context.request! }) },
+      on: {
+        STAGED: { target: 'staged', actions: assign({ staged: ({ event }) => event.staged }) },
+        STEP_FAILED: { target: 'rejected', actions: 'recordError' },
+      },
+    },
+
+    staged: {
+      invoke: { id: 'buildCandidate', src: 'buildCandidate', input: ({ context }) => ({ staged: context.staged!, request: context.request! }) },
+      on: {
+        BUILT: { target: 'candidateBuilt', actions: assign({ candidate: ({ event }) => event.candidate }) },
+        STEP_FAILED: fail,
+      },
+    },
+
+    candidateBuilt: {
+      invoke: { id: 'probeCandidate', src: 'probeCandidate', input: ({ context }) => ({ candidate: context.candidate!, request: context.request! }) },
+      on: {
+        PROBE_PASSED: [{ guard: 'isDryRun', target: 'stoppingCandidate' }, { target: 'probed' }],
+        STEP_FAILED: fail,
+      },
+    },
+
+    probed: {
+      invoke: { id: 'commitSwap', src: 'commitSwap', input: ({ context }) => ({ candidate: context.candidate!, request: context.request!, staged: context.staged! }) },
+      on: {
+        SWAPPED: {
+          target: 'draining',
+          actions: assign({ previous: ({ event }) => event.previous, staged: null }),
+        },
+        // commitSwap fails only before the pointer moves.
+        STEP_FAILED: fail,
+      },
+    },
+
+    draining: {
+      invoke: { id: 'drainPrevious', src: 'drainPrevious', input: ({ context }) => ({ previous: context.previous }) },
+      on: { DRAINED: { target: 'active', actions: assign({ previous: null }) } },
+    },
+
+    stoppingCandidate: {
+      invoke: { id: 'discardCandidate', src: 'discardCandidate', input: ({ context }) => ({ request: context.request!, staged: context.staged }) },
+      on: { CANDIDATE_DISCARDED: { target: 'dryRunPassed', actions: assign({ staged: null }) } },
+    },
+
+    rollingBack: {
+      invoke: { id: 'discardCandidate', src: 'discardCandidate', input: ({ context }) => ({ request: context.request!, staged: context.staged }) },
+      on: { CANDIDATE_DISCARDED: { target: 'rolledBack', actions: assign({ staged: null }) } },
+    },
+
+    active: { on: { TRY_ACTIVATE: startReload } },
+    rolledBack: { on: { TRY_ACTIVATE: startReload } },
+    rejected: { on: { TRY_ACTIVATE: startReload } },
+    dryRunPassed: { on: { TRY_ACTIVATE: startReload } },
+  },
+});
+
+export type EngineConfigMachine = typeof engineConfigMachine;

@@ -1,0 +1,59 @@
+/**
+ * Run one pipeline for one request: plugin steps over the protocol, and the
+ * built-ins set, respond and fail.
+ */
+import { PipelineStepError, toWfrError } from '../errors.js';
+import type { PipelineConfig } from './config-schema.js';
+import { render } from './template.js';
+
+export interface RequestScope {
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body: unknown;
+  headers: Record<string, string>;
+  /** Outputs of earlier steps, by `as` name or index. */
+  steps: Record<string, unknown>;
+  /** Values set by the `set` built-in. */
+  vars: Record<string, unknown>;
+}
+
+export interface PipelineReply {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** Calls `plugin.step`; rejects with a WfrError on any failure. */
+export type InvokePlugin = (plugin: string, step: string, input: unknown, timeoutMs: number | undefined) => Promise<unknown>;
+
+export async function runPipeline(pipeline: PipelineConfig, scope: RequestScope, invoke: InvokePlugin): Promise<PipelineReply> {
+  let last: unknown = null;
+  for (const [index, step] of pipeline.steps.entries()) {
+    const input = (render(step.with ?? {}, scope) ?? {}) as Record<string, unknown>;
+    const name = step.as ?? String(index);
+    switch (step.use) {
+      case 'set':
+        Object.assign(scope.vars, input);
+        last = scope.vars;
+        break;
+      case 'respond': {
+        const status = Number(input.status ?? 200);
+        const headers = (input.headers ?? {}) as Record<string, string>;
+        return { status, headers, body: 'body' in input ? input.body : last };
+      }
+      case 'fail':
+        throw new PipelineStepError('fail', index, String(input.message ?? 'the pipeline failed on purpose'), Number(input.status ?? 500));
+      default: {
+        const [plugin, stepType] = step.use.split('.') as [string, string];
+        try {
+          last = await invoke(plugin, stepType, { params: scope.params, query: scope.query, body: scope.body, headers: scope.headers, ...input }, step.timeoutMs);
+        } catch (error) {
+          const cause = toWfrError(error);
+          throw new PipelineStepError(step.use, index, cause.message, cause.httpStatus >= 500 ? cause.httpStatus : 502, cause);
+        }
+      }
+    }
+    scope.steps[name] = last;
+  }
+  return { status: 200, headers: {}, body: last };
+}

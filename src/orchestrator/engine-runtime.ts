@@ -1,0 +1,236 @@
+/**
+ * The engine side of the host: the front door, the active engine pointer,
+ * and the candidate builds of config reloads in progress. The engine slot's
+ * actors (engine-slot-actors.ts) call into it; nothing else changes it.
+ */
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConfigReloadRequest, EngineRef, StagedConfig } from '../../machines/engine-config.js';
+import type { PluginRef } from '../../machines/plugin-slot.js';
+import { ConfigBuildError, toErrorInfo, UnknownPluginError } from '../errors.js';
+import { Engine } from '../engine/engine.js';
+import { FrontDoor } from '../engine/front-door.js';
+import { loadConfig, parseConfig, type LoadedConfig } from '../engine/load-config.js';
+import { probeEngine } from '../engine/probe-engine.js';
+import type { InvokePlugin } from '../engine/pipeline.js';
+import { writeFileAtomic, type StagedPluginDir, type StateStore } from '../store/index.js';
+import type { NormalizedOptions } from './options.js';
+import type { PluginHost } from './plugin-host.js';
+
+/** Everything a candidate engine holds until it is swapped in or discarded. */
+interface CandidateBuild {
+  loaded: LoadedConfig;
+  /** The registry the engine will use once live. */
+  bindings: Map<string, PluginRef>;
+  /** Plugin processes started for this candidate (not shared with the active engine). */
+  ownPlugins: PluginRef[];
+  /** Plugin version directories this build created. */
+  stagedPlugins: StagedPluginDir[];
+  engine: Engine | null;
+  /** A listen address this candidate bound (it was not bound before). */
+  boundListen: string | null;
+}
+
+/** The engine swap replaced, until it has drained. */
+interface Retired {
+  engine: Engine;
+  bindings: Map<string, PluginRef>;
+}
+
+export class EngineRuntime {
+  readonly frontDoor: FrontDoor;
+  private engine: Engine | null = null;
+  private readonly builds = new Map<string, CandidateBuild>();
+  private retired: Retired | null = null;
+
+  constructor(
+    private readonly host: PluginHost,
+    private readonly store: StateStore,
+    private readonly options: NormalizedOptions,
+  ) {
+    // Bound at arrival: a request keeps the engine it started on, whatever swaps happen meanwhile.
+    this.frontDoor = new FrontDoor((req, res) => {
+      const engine = this.engine;
+      if (engine) void engine.handle(req, res);
+      else {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'WFR_NO_ENGINE', message: 'No engine config is active yet; activate one with tryActivateConfig / `wfctl config try-activate`.' } }));
+      }
+    });
+  }
+
+  get active(): Engine | null {
+    return this.engine;
+  }
+
+  activeRef(): EngineRef | null {
+    return this.engine && refOf(this.engine);
+  }
+
+  /** Calls a plugin step through `bindings` (the live registry for the active engine). */
+  private invokeThrough(bindings: ReadonlyMap<string, PluginRef>): InvokePlugin {
+    return (plugin, step, input, timeoutMs) => {
+      const ref = bindings.get(plugin);
+      const process = ref && this.host.processes.get(ref.instanceId);
+      if (!process) throw new UnknownPluginError(plugin, [...bindings.keys()]);
+      return process.invoke(step, input, timeoutMs ?? this.options.timeouts.invokeMs);
+    };
+  }
+
+  // ---------------------------------------------------------------- reload steps
+
+  async stage(request: ConfigReloadRequest): Promise<StagedConfig> {
+    const loaded = await loadConfig(request.file);
+    const file = join(this.store.root, 'configs', `${loaded.digest}.yaml`);
+    const exists = await stat(file).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await mkdir(join(this.store.root, 'configs'), { recursive: true });
+      await writeFileAtomic(file, loaded.text);
+    }
+    this.builds.set(request.reloadId, { loaded, bindings: new Map(), ownPlugins: [], stagedPlugins: [], engine: null, boundListen: null });
+    return { digest: loaded.digest, file, source: loaded.source, createdByReload: !exists };
+  }
+
+  /** Start what the config needs beside what runs now, and build the engine. */
+  async build(request: ConfigReloadRequest): Promise<EngineRef> {
+    const build = this.buildFor(request);
+    const { config, pluginDirs } = build.loaded;
+    for (const [name, dir] of Object.entries(pluginDirs)) {
+      const staged = await this.store.stagePlugin(name, dir);
+      if (staged.createdByReload) build.stagedPlugins.push(staged);
+      const running = this.host.activeRef(name);
+      // The same bytes already run: share that process rather than start a twin.
+      if (running && running.digest === staged.digest && this.host.processes.get(running.instanceId)?.alive) {
+        build.bindings.set(name, running);
+        continue;
+      }
+      const ref = await this.host.launch(staged);
+      build.ownPlugins.push(ref);
+      await this.host.handshake(ref);
+      await this.host.probe(ref);
+      build.bindings.set(name, ref);
+    }
+    config.pipelines.forEach((pipeline, p) =>
+      pipeline.steps.forEach((step, s) => {
+        if (!step.use.includes('.')) return;
+        const [plugin, type] = step.use.split('.') as [string, string];
+        const offered = this.host.process(build.bindings.get(plugin)!).manifest.contract.steps.map((c) => c.type);
+        if (!offered.includes(type)) {
+          throw new ConfigBuildError(`pipelines[${p}].steps[${s}].use`, `plugin "${plugin}" has no step "${type}" (its contract offers: ${offered.join(', ')})`);
+        }
+      }),
+    );
+    const generation = (this.engine?.generation ?? this.store.activeMarker.engine?.generation ?? 0) + 1;
+    build.engine = new Engine(generation, build.loaded, this.invokeThrough(build.bindings));
+    return refOf(build.engine);
+  }
+
+  async probe(request: ConfigReloadRequest): Promise<void> {
+    const build = this.buildFor(request);
+    const listen = build.loaded.config.http.listen;
+    if (!this.frontDoor.has(listen)) {
+      // A new address must be bound before the swap; failing to bind is a probe failure.
+      await this.frontDoor.bind(listen);
+      build.boundListen = listen;
+    }
+    await probeEngine(build.engine!, build.loaded.config.probes, this.options.timeouts.probeMs);
+  }
+
+  /** Marker first (engine and plugins in one atomic write), then the pointers. */
+  async commit(request: ConfigReloadRequest, staged: StagedConfig): Promise<EngineRef | null> {
+    const build = this.buildFor(request);
+    const engine = build.engine!;
+    for (const ref of build.bindings.values()) {
+      const exit = this.host.process(ref).exitError('the swap');
+      if (exit) throw exit;
+    }
+    const now = new Date().toISOString();
+    await this.store.updateActiveMarker((marker) => {
+      marker.plugins = {};
+      for (const [name, ref] of build.bindings) {
+        const kept = marker.plugins[name];
+        marker.plugins[name] = kept?.digest === ref.digest ? kept : { version: ref.version, dir: this.store.toStatePath(ref.dir), digest: ref.digest, activatedAt: now, reloadId: request.reloadId };
+      }
+      marker.engine = {
+        generation: engine.generation,
+        digest: staged.digest,
+        file: this.store.toStatePath(staged.file),
+        source: staged.source,
+        listen: build.loaded.config.http.listen,
+        activatedAt: now,
+        reloadId: request.reloadId,
+      };
+    });
+    // One synchronous step: no request can see the new engine with the old registry or the reverse.
+    const previous = this.engine;
+    const previousBindings = this.host.replaceRegistry(build.bindings);
+    this.engine = engine;
+    this.retired = previous && { engine: previous, bindings: previousBindings };
+    this.builds.delete(request.reloadId);
+    return previous && refOf(previous);
+  }
+
+  /** Drain the replaced engine, then release what only it used. Never throws. */
+  async drainRetired(): Promise<void> {
+    const retired = this.retired;
+    this.retired = null;
+    if (!retired) return;
+    const log = this.options.logger;
+    try {
+      if (!(await retired.engine.drain(this.options.timeouts.drainMs))) {
+        log.warn({ generation: retired.engine.generation }, `engine drain timed out after ${this.options.timeouts.drainMs} ms`);
+      }
+      const oldListen = retired.engine.loaded.config.http.listen;
+      if (oldListen !== this.engine?.loaded.config.http.listen) await this.frontDoor.close(oldListen);
+      for (const ref of retired.bindings.values()) {
+        if (!this.host.isActiveInstance(ref.instanceId)) await this.host.drainAndStop(ref);
+      }
+    } catch (error) {
+      log.error({ err: toErrorInfo(error) }, 'releasing the replaced engine failed');
+    }
+  }
+
+  /** Release every candidate resource and file of this reload. Never throws. */
+  async discard(request: ConfigReloadRequest, staged: StagedConfig | null): Promise<void> {
+    const build = this.builds.get(request.reloadId);
+    this.builds.delete(request.reloadId);
+    try {
+      if (build?.boundListen) await this.frontDoor.close(build.boundListen);
+      for (const ref of build?.ownPlugins ?? []) await this.host.kill(ref);
+      for (const dir of build?.stagedPlugins ?? []) await this.store.removeStagedPlugin(dir.dir);
+      if (staged?.createdByReload) {
+        await rm(staged.file, { force: true });
+      }
+    } catch (error) {
+      this.options.logger.error({ err: toErrorInfo(error) }, 'discarding a candidate engine failed');
+    }
+  }
+
+  // ---------------------------------------------------------------- start and stop
+
+  /** Rebuild the engine active.json names, on the plugins already restored. */
+  async restore(): Promise<void> {
+    const entry = this.store.activeMarker.engine;
+    if (!entry) return;
+    const loaded = parseConfig(await readFile(this.store.fromStatePath(entry.file), 'utf8'), entry.source);
+    // The restored engine routes through the registry the plugins were restored into.
+    this.engine = new Engine(entry.generation, loaded, this.invokeThrough(this.host.registry));
+    await this.frontDoor.bind(loaded.config.http.listen);
+  }
+
+  async close(): Promise<void> {
+    await this.frontDoor.closeAll();
+    this.engine = null;
+  }
+
+  private buildFor(request: ConfigReloadRequest): CandidateBuild {
+    const build = this.builds.get(request.reloadId);
+    if (!build) throw new Error(`no candidate build for reload ${request.reloadId}`);
+    return build;
+  }
+}
+
+const refOf = (engine: Engine): EngineRef => ({ generation: engine.generation, digest: engine.loaded.digest, listen: engine.loaded.config.http.listen });
