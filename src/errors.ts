@@ -280,6 +280,14 @@ export class PipelineStepError extends WfrError {
   }
 }
 
+export class NoEngineError extends WfrError {
+  readonly code = 'WFR_NO_ENGINE';
+  override readonly httpStatus = 503;
+  constructor() {
+    super('No engine config is active yet; activate one with tryActivateConfig / `wfctl config try-activate`.');
+  }
+}
+
 export class RouteNotFoundError extends WfrError {
   readonly code = 'WFR_ROUTE_NOT_FOUND';
   override readonly httpStatus = 404;

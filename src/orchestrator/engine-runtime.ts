@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigReloadRequest, EngineRef, StagedConfig } from '../../machines/engine-config.js';
 import type { PluginRef } from '../../machines/plugin-slot.js';
-import { ConfigBuildError, toErrorInfo, UnknownPluginError } from '../errors.js';
+import { ConfigBuildError, NoEngineError, toErrorInfo, UnknownPluginError } from '../errors.js';
 import { Engine } from '../engine/engine.js';
 import { FrontDoor } from '../engine/front-door.js';
 import { loadConfig, parseConfig, type LoadedConfig } from '../engine/load-config.js';
@@ -53,8 +53,9 @@ export class EngineRuntime {
       const engine = this.engine;
       if (engine) void engine.handle(req, res);
       else {
-        res.writeHead(503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'WFR_NO_ENGINE', message: 'No engine config is active yet; activate one with tryActivateConfig / `wfctl config try-activate`.' } }));
+        const error = new NoEngineError();
+        res.writeHead(error.httpStatus, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: error.toJSON() }));
       }
     });
   }

@@ -1,0 +1,58 @@
+/**
+ * What this test process holds right now, read from /proc: its live child
+ * processes and its listening TCP ports. Used to prove a reload released
+ * every candidate resource.
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+const statOf = (pid: string): string[] | null => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the ")" that closes the command name: state is [0], ppid is [1].
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+};
+
+/** Pids of this process's children that are alive (not zombies), sorted. */
+export function childPids(): number[] {
+  const me = String(process.pid);
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      const fields = statOf(pid);
+      return fields !== null && fields[1] === me && fields[0] !== 'Z';
+    })
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** TCP ports this process is listening on, sorted. */
+export function listeningPorts(): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const link = readlinkSync(`/proc/self/fd/${fd}`);
+      const match = /^socket:\[(\d+)\]$/.exec(link);
+      if (match) inodes.add(match[1]!);
+    } catch {
+      // The fd closed while we looked.
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.trim().split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // st 0A is LISTEN; column 9 is the socket inode.
+      if (cols[3] === '0A' && inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
