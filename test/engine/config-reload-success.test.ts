@@ -1,0 +1,131 @@
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeConfig } from '../helpers/configs.js';
+import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
+import { tempDir } from '../helpers/plugin-dirs.js';
+import { childPids, listeningPorts } from '../helpers/resources.js';
+
+interface Echo {
+  version: string;
+  input: { tag: string };
+  pid: number;
+}
+
+describe('a successful config swap', () => {
+  let t: TestHost;
+  let front: string;
+  const ask = async (path = '/echo/hi') => {
+    const response = await fetch(`${front}${path}`);
+    return { status: response.status, generation: response.headers.get('x-wfreload-generation'), body: (await response.json()) as Echo };
+  };
+  beforeEach(async () => {
+    t = await openTestHost();
+    await t.host.tryActivateConfig(await writeConfig({ tag: 'A', plugin: { version: '1.0.0' } }));
+    front = `http://${t.host.engineStatus()!.address}`;
+  });
+  afterEach(() => t.close());
+
+  it('changes the answers, and a request in flight during the swap completes on the engine it started on', async () => {
+    const release = join(await tempDir(), 'release');
+    const oldPluginPid = t.host.listPlugins()[0]!.pid;
+    const held = ask(`/slow?file=${release}`);
+    // The held request has reached the plugin once the engine counts it in flight.
+    while (t.host.engineStatus()!.requestsInFlight === 0) await new Promise((resolve) => setImmediate(resolve));
+
+    const draining = t.waitForState('engine', 'draining');
+    const reload = t.host.tryActivateConfig(await writeConfig({ tag: 'B', plugin: { version: '2.0.0' } }));
+    await draining;
+    const fresh = await ask();
+    expect(fresh).toMatchObject({ status: 200, generation: '2', body: { version: '2.0.0', input: { tag: 'B' } } });
+    expect(isAlive(oldPluginPid)).toBe(true);
+
+    await writeFile(release, '');
+    expect(await held).toMatchObject({ status: 200, generation: '1', body: { version: '1.0.0', input: { tag: 'A' }, pid: oldPluginPid } });
+    const result = await reload;
+    expect(result).toMatchObject({ outcome: 'activated', previous: { generation: 1 }, active: { generation: 2 } });
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'build', 'probe', 'swap', 'drain']);
+    // The old plugin served only the old engine: it was stopped once that engine drained.
+    expect(isAlive(oldPluginPid)).toBe(false);
+    const marker = JSON.parse(await t.readMarker());
+    expect(marker.engine.generation).toBe(2);
+    expect(marker.plugins.fake.version).toBe('2.0.0');
+  });
+
+  it('shares a plugin process the new config uses unchanged', async () => {
+    const pid = t.host.listPlugins()[0]!.pid;
+    const result = await t.host.tryActivateConfig(await writeConfig({ tag: 'B', plugin: { version: '1.0.0' } }));
+    expect(result.outcome).toBe('activated');
+    expect((await ask()).body).toMatchObject({ input: { tag: 'B' }, pid });
+  });
+
+  it('moves to a new listen address, binding it before the swap and closing the old one after', async () => {
+    const result = await t.host.tryActivateConfig(await writeConfig({ tag: 'B', listen: '127.0.0.2:0' }));
+    expect(result.outcome).toBe('activated');
+    const address = t.host.engineStatus()!.address!;
+    expect(address).toMatch(/^127\.0\.0\.2:\d+$/);
+    expect((await (await fetch(`http://${address}/echo/x`)).json()).input.tag).toBe('B');
+    await expect(fetch(`${front}/echo/x`)).rejects.toThrow();
+  });
+
+  it('keeps answering every request from one generation or the other across 20 swaps, good and bad mixed', async () => {
+    const configs = {
+      A: await writeConfig({ tag: 'A', plugin: { version: '1.0.0' } }),
+      B: await writeConfig({ tag: 'B', plugin: { version: '2.0.0' } }),
+      bad: await writeConfig({ tag: 'bad', plugin: { version: '3.0.0', flags: ['unhealthy'] } }),
+    };
+    const expected = new Map<string, string>([['1', 'A']]);
+    let stop = false;
+    const failures: string[] = [];
+    let answered = 0;
+    const client = async () => {
+      while (!stop) {
+        try {
+          const { status, generation, body } = await ask();
+          const tag = expected.get(generation ?? '');
+          if (status !== 200 || !tag || body.input.tag !== tag) failures.push(`${status} gen ${generation} ${JSON.stringify(body)}`);
+          answered++;
+        } catch (error) {
+          failures.push(String(error));
+        }
+      }
+    };
+    const clients = Array.from({ length: 4 }, client);
+    const plan = ['B', 'bad', 'A', 'B', 'bad', 'bad', 'A', 'B', 'A', 'bad', 'B', 'A', 'B', 'bad', 'A', 'B', 'A', 'bad', 'B', 'A'] as const;
+    let generation = 1;
+    for (const name of plan) {
+      if (name !== 'bad') expected.set(String(generation + 1), name);
+      const result = await t.host.tryActivateConfig(configs[name]);
+      expect(result.outcome).toBe(name === 'bad' ? 'rolledBack' : 'activated');
+      if (result.outcome === 'activated') generation++;
+    }
+    stop = true;
+    await Promise.all(clients);
+    expect(failures).toEqual([]);
+    expect(answered).toBeGreaterThan(plan.length);
+    // No leaks: the live plugin processes are exactly those the active engine uses.
+    expect(childPids()).toEqual(t.host.listPlugins().map((p) => p.pid));
+  });
+
+  it('a dry run leaves no process, socket, file or registry entry behind', async () => {
+    const processes = childPids();
+    const ports = listeningPorts();
+    const plugins = t.host.listPlugins();
+    const marker = await t.readMarker();
+    const files = async () => ({
+      configs: await readdir(join(t.stateDir, 'configs')),
+      plugins: await readdir(join(t.stateDir, 'plugins', 'fake')),
+      staging: await readdir(join(t.stateDir, 'staging')),
+    });
+    const before = await files();
+    const result = await t.host.tryActivateConfig(await writeConfig({ tag: 'B', plugin: { version: '2.0.0' }, listen: '127.0.0.3:0' }), { dryRun: true });
+    expect(result.outcome).toBe('dryRunPassed');
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'build', 'probe', 'stop candidate']);
+    expect(childPids()).toEqual(processes);
+    expect(listeningPorts()).toEqual(ports);
+    expect(t.host.listPlugins()).toEqual(plugins);
+    expect(await t.readMarker()).toBe(marker);
+    expect(await files()).toEqual(before);
+    expect((await ask()).body.input.tag).toBe('A');
+  });
+});
