@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, WfrError } from '../errors.js';
 import { checkPluginCommand } from './plugin-check.js';
+import { serveCommand } from './serve.js';
 
 // `wfctl … | head` closes stdout early; that is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -18,6 +19,14 @@ const program = new Command('wfctl')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+
+program
+  .command('serve')
+  .description('run the host: front door, plugins, SIGHUP config reload; Ctrl-C drains and stops cleanly')
+  .option('--config <file>', 'engine config (YAML) to activate at start unless it is already active')
+  .option('--state-dir <dir>', 'state directory (active marker, journal, staged versions)', '.wfreload')
+  .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+  .action(serveCommand);
 
 const plugin = program.command('plugin').description('work with plugins');
 plugin

@@ -263,6 +263,16 @@ export class Orchestrator {
     }
   }
 
+  /**
+   * Re-read the active engine's config file (what SIGHUP does) through the
+   * same try-activate path. Throws InvalidArgumentError when no config is active.
+   */
+  reloadCurrentConfig(options: TryActivateOptions = {}): Promise<ConfigReloadResult> {
+    const source = this.engines.active?.loaded.source;
+    if (!source) throw new InvalidArgumentError('reload', 'no engine config is active, so there is no file to re-read');
+    return this.tryActivateConfig(source, options);
+  }
+
   /** The active engine: generation, config digest and the address the front door actually bound. */
   engineStatus(): (EngineInfo & { address: string | null; requestsInFlight: number; source: string }) | null {
     const engine = this.engines.active;

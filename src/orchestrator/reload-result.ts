@@ -44,8 +44,8 @@ export interface EngineInfo {
 
 export type TargetInfo = VersionInfo | EngineInfo;
 
-const describeTarget = (info: TargetInfo): string =>
-  'version' in info ? `${info.version}${info.pid ? ` (pid ${info.pid})` : ''}` : `generation ${info.generation} (config ${info.digest.slice(0, 12)})`;
+const describeTarget = (info: TargetInfo, withPid = true): string =>
+  'version' in info ? `${info.version}${withPid && info.pid ? ` (pid ${info.pid})` : ''}` : `generation ${info.generation} (config ${info.digest.slice(0, 12)})`;
 
 export interface ReloadResult<T extends TargetInfo = TargetInfo> {
   id: string;
@@ -83,11 +83,11 @@ export const isSuccess = (outcome: ReloadOutcome): boolean => outcome === 'activ
 
 /** One line a person can read, e.g. for logs and the CLI. */
 export function formatReloadResult(result: ReloadResult): string {
-  const tried = result.candidate ? ` ${describeTarget(result.candidate)}` : '';
+  const tried = result.candidate ? ` ${describeTarget(result.candidate, false)}` : '';
   const active = result.active ? `${describeTarget(result.active)} is still active` : 'nothing was active';
   switch (result.outcome) {
     case 'activated':
-      return `${result.target}: activated${tried} in ${result.ms} ms (was ${result.previous ? describeTarget(result.previous) : 'nothing'})`;
+      return `${result.target}: activated ${result.active ? describeTarget(result.active) : tried} in ${result.ms} ms (was ${result.previous ? describeTarget(result.previous) : 'nothing'})`;
     case 'dryRunPassed':
       return `${result.target}: dry run of${tried} passed every check; nothing changed, ${active}`;
     case 'failed':

@@ -64,7 +64,7 @@ describe('a successful config swap', () => {
     expect(result.outcome).toBe('activated');
     const address = t.host.engineStatus()!.address!;
     expect(address).toMatch(/^127\.0\.0\.2:\d+$/);
-    expect((await (await fetch(`http://${address}/echo/x`)).json()).input.tag).toBe('B');
+    expect(((await (await fetch(`http://${address}/echo/x`)).json()) as Echo).input.tag).toBe('B');
     await expect(fetch(`${front}/echo/x`)).rejects.toThrow();
   });
 

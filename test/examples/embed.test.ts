@@ -13,9 +13,9 @@ it('examples/embed.ts activates, upgrades, survives a bad candidate and leaves n
   const run = await execa(process.execPath, ['--import', 'tsx', 'examples/embed.ts', stateDir], { cwd: root, reject: false });
   expect(run.exitCode, run.stderr).toBe(0);
   const lines = run.stdout.split('\n');
-  expect(lines[0]).toMatch(/^plugin:greeter: activated 1\.0\.0 in \d+ ms \(was nothing\)$/);
+  expect(lines[0]).toMatch(/^plugin:greeter: activated 1\.0\.0 \(pid \d+\) in \d+ ms \(was nothing\)$/);
   expect(lines[1]).toBe('  invoke → {"message":"Hello, Ada","version":"1.0.0"}');
-  expect(lines[2]).toMatch(/^plugin:greeter: activated 2\.0\.0 in \d+ ms \(was 1\.0\.0\)$/);
+  expect(lines[2]).toMatch(/^plugin:greeter: activated 2\.0\.0 \(pid \d+\) in \d+ ms \(was 1\.0\.0 \(pid \d+\)\)$/);
   expect(lines[4]).toMatch(/^plugin:greeter: rolledBack at handshake: .*version = "2\.0\.0", but plugin\.json declares "3\.0\.0"/);
   expect(run.stdout).toMatch(/failed step: handshake \| error code: WFR_PLUGIN_CONTRACT_MISMATCH\n  invoke → \{"message":"Hello, Ada!","version":"2\.0\.0"\}/);
 

@@ -15,9 +15,9 @@ const statOf = (pid: string): string[] | null => {
   }
 };
 
-/** Pids of this process's children that are alive (not zombies), sorted. */
-export function childPids(): number[] {
-  const me = String(process.pid);
+/** Pids of the live (not zombie) children of `parent` (default: this process), sorted. */
+export function childPids(parent = process.pid): number[] {
+  const me = String(parent);
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .filter((pid) => {

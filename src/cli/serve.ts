@@ -1,0 +1,80 @@
+/**
+ * `wfctl serve`: run the host in the foreground. Restores the state directory,
+ * activates --config if it differs from what is active, re-reads the config
+ * on SIGHUP, and shuts down cleanly (drain, stop plugins) on SIGINT/SIGTERM.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import pino from 'pino';
+import { ExitCode, InvalidArgumentError } from '../errors.js';
+import { formatReloadResult, isSuccess, Orchestrator } from '../orchestrator/index.js';
+
+export interface ServeOptions {
+  config?: string;
+  stateDir: string;
+  logLevel: string;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function createLogger(level: string) {
+  if (!LEVELS.includes(level)) throw new InvalidArgumentError('--log-level', `must be one of ${LEVELS.join(', ')}`, level);
+  // Pretty lines for a person at a terminal, JSON lines for everything else.
+  const transport = process.stderr.isTTY ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname' } }) : pino.destination(2);
+  return pino({ name: 'wfreload', level }, transport);
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function fileDigest(file: string): Promise<string | null> {
+  try {
+    return createHash('sha256').update(await readFile(file, 'utf8')).digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+export async function serveCommand(options: ServeOptions): Promise<void> {
+  const logger = createLogger(options.logLevel);
+  const host = await Orchestrator.open({ stateDir: resolve(options.stateDir), logger });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`wfreload: ${signal} received, draining and stopping plugins…`);
+    await host.close();
+    say('wfreload: stopped.');
+    process.exit(process.exitCode ?? ExitCode.ok);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  if (options.config) {
+    const file = resolve(options.config);
+    const active = host.engineStatus();
+    if (active?.source === file && active.digest === (await fileDigest(file))) {
+      say(`wfreload: serving generation ${active.generation} of ${file}, restored from ${options.stateDir}`);
+    } else {
+      const result = await host.tryActivateConfig(file);
+      say(`wfreload: ${formatReloadResult(result)}`);
+      if (!isSuccess(result.outcome) && !host.engineStatus()) {
+        await host.close();
+        process.exitCode = ExitCode.reloadFailed;
+        return;
+      }
+    }
+  }
+  const engine = host.engineStatus();
+  say(engine ? `wfreload: front door on http://${engine.address} (generation ${engine.generation}); SIGHUP re-reads ${engine.source}` : 'wfreload: no engine config active yet; start with --config FILE');
+
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    host.reloadCurrentConfig().then(
+      (result) => say(`wfreload: SIGHUP: ${formatReloadResult(result)}`),
+      (error: Error) => say(`wfreload: SIGHUP: ${error.message}`),
+    );
+  });
+  // Stay up until a signal stops us.
+  await new Promise(() => {});
+}
