@@ -19,7 +19,7 @@ describe('wfctl serve', () => {
     const address = (await out.waitFor(/front door on http:\/\//)).match(/http:\/\/(\S+)/)![1]!;
     const tag = async () => ((await (await fetch(`http://${address}/echo/x`)).json()) as { input: { tag: string } }).input.tag;
     expect(await tag()).toBe('A');
-    const plugins = childPids(serve.pid!);
+    const plugins = childPids(serve.pid!, /plugin\.mjs/);
     expect(plugins).toHaveLength(1);
 
     // A bad edit: SIGHUP rolls back and the old config keeps serving.

@@ -15,14 +15,26 @@ const statOf = (pid: string): string[] | null => {
   }
 };
 
-/** Pids of the live (not zombie) children of `parent` (default: this process), sorted. */
-export function childPids(parent = process.pid): number[] {
+const commandLine = (pid: string): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * Pids of the live (not zombie) children of `parent` (default: this process),
+ * sorted; only those whose command line matches `command` when given (a host
+ * run through tsx also has an esbuild child).
+ */
+export function childPids(parent = process.pid, command?: RegExp): number[] {
   const me = String(parent);
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .filter((pid) => {
       const fields = statOf(pid);
-      return fields !== null && fields[1] === me && fields[0] !== 'Z';
+      return fields !== null && fields[1] === me && fields[0] !== 'Z' && (!command || command.test(commandLine(pid)));
     })
     .map(Number)
     .sort((a, b) => a - b);
