@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigReloadResult } from '../../src/index.js';
 import { writeConfig, writeRawConfig } from '../helpers/configs.js';
 import { openTestHost, type TestHost } from '../helpers/host.js';
-import { childPids, listeningPorts } from '../helpers/resources.js';
+import { listeningPorts, pluginChildPids } from '../helpers/resources.js';
 
 interface Failure {
   what: string;
@@ -85,7 +85,7 @@ describe('a failed config reload keeps the prior engine active', () => {
     const before = await ask();
     const pluginPids = t.host.listPlugins().map((p) => p.pid);
     const marker = await t.readMarker();
-    const processes = childPids();
+    const processes = pluginChildPids();
     expect(processes).toEqual([...pluginPids].sort((a, b) => a - b));
     const ports = listeningPorts();
 
@@ -103,7 +103,7 @@ describe('a failed config reload keeps the prior engine active', () => {
     expect(t.host.listPlugins().map((p) => p.pid)).toEqual(pluginPids);
     expect(await t.readMarker()).toBe(marker);
     // Every candidate process and socket is gone.
-    expect(childPids()).toEqual(processes);
+    expect(pluginChildPids()).toEqual(processes);
     expect(listeningPorts()).toEqual(ports);
   });
 });

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeConfig } from '../helpers/configs.js';
 import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
 import { tempDir } from '../helpers/plugin-dirs.js';
-import { childPids, listeningPorts } from '../helpers/resources.js';
+import { listeningPorts, pluginChildPids } from '../helpers/resources.js';
 
 interface Echo {
   version: string;
@@ -104,11 +104,11 @@ describe('a successful config swap', () => {
     expect(failures).toEqual([]);
     expect(answered).toBeGreaterThan(plan.length);
     // No leaks: the live plugin processes are exactly those the active engine uses.
-    expect(childPids()).toEqual(t.host.listPlugins().map((p) => p.pid));
+    expect(pluginChildPids()).toEqual(t.host.listPlugins().map((p) => p.pid));
   });
 
   it('a dry run leaves no process, socket, file or registry entry behind', async () => {
-    const processes = childPids();
+    const processes = pluginChildPids();
     const ports = listeningPorts();
     const plugins = t.host.listPlugins();
     const marker = await t.readMarker();
@@ -121,7 +121,7 @@ describe('a successful config swap', () => {
     const result = await t.host.tryActivateConfig(await writeConfig({ tag: 'B', plugin: { version: '2.0.0' }, listen: '127.0.0.3:0' }), { dryRun: true });
     expect(result.outcome).toBe('dryRunPassed');
     expect(result.steps.map((s) => s.work)).toEqual(['stage', 'build', 'probe', 'stop candidate']);
-    expect(childPids()).toEqual(processes);
+    expect(pluginChildPids()).toEqual(processes);
     expect(listeningPorts()).toEqual(ports);
     expect(t.host.listPlugins()).toEqual(plugins);
     expect(await t.readMarker()).toBe(marker);

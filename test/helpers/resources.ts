@@ -68,3 +68,6 @@ export function listeningPorts(): number[] {
   }
   return [...ports].sort((a, b) => a - b);
 }
+
+/** The plugin processes this test process started (test plugins run `plugin.mjs`). */
+export const pluginChildPids = (): number[] => childPids(process.pid, /plugin\.mjs/);
