@@ -4,6 +4,7 @@
  * talks only to it.
  */
 import { createActor, waitFor, type Actor, type AnyActorRef } from 'xstate';
+import { blockingReload, CONFIG_TARGET, ENGINE_SLOT_ID, orchestratorMachine, pluginTarget, type OrchestratorEvent } from '../../machines/orchestrator.js';
 import { engineConfigSettledStates, engineConfigWork, type EngineRef } from '../../machines/engine-config.js';
 import { pluginSlotSettledStates, pluginSlotWork, type PluginRef, type PluginSlotContext } from '../../machines/plugin-slot.js';
 import { InvalidArgumentError, ReloadInProgressError, toErrorInfo, type ErrorInfo } from '../errors.js';
@@ -28,8 +29,7 @@ import {
 } from './reload-result.js';
 import { leafState, StepRecorder } from './step-recorder.js';
 
-type SlotActor = Actor<ReturnType<typeof providePluginSlot>>;
-type EngineActor = Actor<ReturnType<typeof provideEngineConfig>>;
+type RootActor = Actor<typeof orchestratorMachine>;
 
 const settled = new Set<string>([...pluginSlotSettledStates, ...engineConfigSettledStates]);
 const outcomeOf: Record<string, ReloadOutcome> = {
@@ -43,8 +43,6 @@ const engineWorkOf = (state: string) => (engineConfigWork as Record<string, stri
 const versionOf = (ref: PluginRef | null): VersionInfo | null => ref && { version: ref.version, digest: ref.digest, pid: ref.pid };
 const engineInfoOf = (ref: EngineRef | null): EngineInfo | null => ref && { generation: ref.generation, digest: ref.digest, listen: ref.listen };
 
-/** The target every config reload claims; it excludes plugin reloads and the reverse. */
-const CONFIG_TARGET = 'config';
 
 /** What one reload run needs to know about its slot. */
 interface ReloadRun<T extends TargetInfo> {
@@ -54,10 +52,9 @@ interface ReloadRun<T extends TargetInfo> {
   name: string;
   source: string;
   dryRun: boolean;
-  actor: AnyActorRef;
   workOf: (state: string) => string | undefined;
-  /** Starts the reload on the actor. */
-  start: () => void;
+  /** Starts the reload (already admitted) and returns the slot actor running it. */
+  start: () => AnyActorRef;
   /** What the candidate is, from the slot's context, as far as it got. */
   candidateOf: (context: Record<string, unknown>) => T | null;
   previous: T | null;
@@ -87,10 +84,8 @@ export class Orchestrator {
   readonly store: StateStore;
   private readonly host: PluginHost;
   private readonly engines: EngineRuntime;
-  private readonly slots = new Map<string, SlotActor>();
-  private readonly engineSlot: EngineActor;
-  /** target → id of the reload running on it. */
-  private readonly inFlight = new Map<string, string>();
+  /** The root actor: admits reloads and owns the slot actors. */
+  private readonly root: RootActor;
   private closed = false;
 
   private constructor(options: NormalizedOptions) {
@@ -98,8 +93,14 @@ export class Orchestrator {
     this.store = new StateStore(options.stateDir);
     this.host = new PluginHost(options);
     this.engines = new EngineRuntime(this.host, this.store, options);
-    this.engineSlot = createActor(provideEngineConfig(this.engines), { id: 'engine', inspect: options.inspect });
-    this.engineSlot.start();
+    const machine = orchestratorMachine.provide({
+      actors: {
+        pluginSlot: providePluginSlot(this.host, this.store, options),
+        engineConfig: provideEngineConfig(this.engines),
+      },
+    });
+    this.root = createActor(machine, { id: 'orchestrator', inspect: options.inspect });
+    this.root.start();
   }
 
   /** Open the state directory and start the plugins active.json names. */
@@ -128,27 +129,24 @@ export class Orchestrator {
     }
   }
 
-  private slot(name: string): SlotActor {
-    let slot = this.slots.get(name);
-    if (!slot) {
-      slot = createActor(providePluginSlot(this.host, this.store, this.options), {
-        input: { name },
-        id: `plugin:${name}`,
-        inspect: this.options.inspect,
-      });
-      slot.start();
-      this.slots.set(name, slot);
-    }
-    return slot;
+  private child(id: string): AnyActorRef | undefined {
+    return (this.root.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
   }
 
-  private claim(target: string): string {
-    // A config reload touches every plugin: it runs alone.
-    const blocking = target === CONFIG_TARGET ? [...this.inFlight.keys()][0] : [target, CONFIG_TARGET].find((t) => this.inFlight.has(t));
-    if (blocking !== undefined) throw new ReloadInProgressError(blocking, this.inFlight.get(blocking)!);
+  /**
+   * Ask the root actor to admit a reload on `target`. Throws
+   * ReloadInProgressError (with the blocking reload's id) when it may not run.
+   */
+  private admit(target: string, event: (id: string) => OrchestratorEvent): string {
+    const blocking = blockingReload(this.root.getSnapshot().context.inFlight, target);
+    if (blocking) throw new ReloadInProgressError(blocking.target, blocking.reloadId);
     const id = newReloadId();
-    this.inFlight.set(target, id);
+    this.root.send(event(id));
     return id;
+  }
+
+  private settle(target: string, reloadId: string): void {
+    this.root.send({ type: 'RELOAD.SETTLED', target, reloadId });
   }
 
   /** Drive one reload on a slot actor to a settled state and build its result. */
@@ -157,7 +155,7 @@ export class Orchestrator {
     const recorder = new StepRecorder(run.workOf);
     let candidate: T | null = null;
     let failure: ErrorInfo | null = null;
-    const subscription = run.actor.subscribe((snapshot: { value: unknown; context: Record<string, unknown> }) => {
+    const observe = (snapshot: { value: unknown; context: Record<string, unknown> }) => {
       const state = leafState(snapshot.value);
       if (!recorder.enter(state)) return;
       this.options.logger.info({ reloadId: run.id, target: run.target, state }, `${run.target} → ${state}`);
@@ -167,9 +165,12 @@ export class Orchestrator {
         failure = error;
         recorder.failLast(error);
       }
-    });
-    run.start();
-    const final = await waitFor(run.actor, (s: { value: unknown; context: { request?: { reloadId: string } | null } }) => s.context.request?.reloadId === run.id && settled.has(leafState(s.value)));
+    };
+    const actor = run.start();
+    // The slot may already have moved on during start(); record where it is, then follow it.
+    observe(actor.getSnapshot());
+    const subscription = actor.subscribe(observe);
+    const final = await waitFor(actor, (s: { value: unknown; context: { request?: { reloadId: string } | null } }) => s.context.request?.reloadId === run.id && settled.has(leafState(s.value)));
     subscription.unsubscribe();
     recorder.close();
     const finished = Date.now();
@@ -205,10 +206,10 @@ export class Orchestrator {
   async tryActivatePlugin(name: string, dir: string, options: TryActivateOptions = {}): Promise<PluginReloadResult> {
     this.assertOpen();
     const { name: slotName, dir: sourceDir, dryRun } = validatePluginArgs(name, dir, options);
-    const target = `plugin:${slotName}`;
-    const id = this.claim(target);
+    const target = pluginTarget(slotName);
+    const previous = versionOf(this.host.activeRef(slotName));
+    const id = this.admit(target, (reloadId) => ({ type: 'PLUGIN.TRY_ACTIVATE', name: slotName, reloadId, sourceDir, dryRun }));
     try {
-      const slot = this.slot(slotName);
       return await this.runReload<VersionInfo>({
         id,
         kind: 'plugin',
@@ -216,18 +217,17 @@ export class Orchestrator {
         name: slotName,
         source: sourceDir,
         dryRun,
-        actor: slot,
         workOf: pluginWorkOf,
-        start: () => slot.send({ type: 'TRY_ACTIVATE', reloadId: id, sourceDir, dryRun }),
+        start: () => this.child(target)!,
         candidateOf: (context) => {
           const { candidate, staged } = context as unknown as PluginSlotContext;
           return versionOf(candidate) ?? (staged && { version: staged.version, digest: staged.digest, pid: null });
         },
-        previous: versionOf(this.host.activeRef(slotName)),
+        previous,
         activeNow: () => this.host.versionInfo(this.host.activeRef(slotName)),
       });
     } finally {
-      this.inFlight.delete(target);
+      this.settle(target, id);
     }
   }
 
@@ -242,7 +242,8 @@ export class Orchestrator {
     this.assertOpen();
     if (typeof file !== 'string' || file.length === 0) throw new InvalidArgumentError('config file', 'must be a non-empty path', file);
     const dryRun = validateDryRun(options);
-    const id = this.claim(CONFIG_TARGET);
+    const previous = engineInfoOf(this.engines.activeRef());
+    const id = this.admit(CONFIG_TARGET, (reloadId) => ({ type: 'CONFIG.TRY_ACTIVATE', reloadId, file, dryRun }));
     try {
       return await this.runReload<EngineInfo>({
         id,
@@ -251,15 +252,14 @@ export class Orchestrator {
         name: 'engine',
         source: file,
         dryRun,
-        actor: this.engineSlot,
         workOf: engineWorkOf,
-        start: () => this.engineSlot.send({ type: 'TRY_ACTIVATE', reloadId: id, file, dryRun }),
+        start: () => this.child(ENGINE_SLOT_ID)!,
         candidateOf: (context) => engineInfoOf((context as { candidate: EngineRef | null }).candidate),
-        previous: engineInfoOf(this.engines.activeRef()),
+        previous,
         activeNow: () => engineInfoOf(this.engines.activeRef()),
       });
     } finally {
-      this.inFlight.delete(CONFIG_TARGET);
+      this.settle(CONFIG_TARGET, id);
     }
   }
 
@@ -288,14 +288,14 @@ export class Orchestrator {
   async reloadPluginLegacy(name: string, dir: string): Promise<PluginReloadResult> {
     this.assertOpen();
     const { name: slotName, dir: sourceDir } = validatePluginArgs(name, dir, {});
-    const target = `plugin:${slotName}`;
-    const id = this.claim(target);
+    const target = pluginTarget(slotName);
+    const id = this.admit(target, (reloadId) => ({ type: 'LEGACY.BEGIN', name: slotName, reloadId }));
     try {
       const result = await reloadPluginLegacy({ id, target, name: slotName, sourceDir, host: this.host, store: this.store, options: this.options });
       await this.record(result);
       return result;
     } finally {
-      this.inFlight.delete(target);
+      this.settle(target, id);
     }
   }
 
@@ -310,7 +310,7 @@ export class Orchestrator {
     return this.host.activeNames().map((name) => {
       const ref = this.host.activeRef(name)!;
       const process = this.host.processes.get(ref.instanceId);
-      const slot = this.slots.get(name);
+      const slot = this.child(pluginTarget(name));
       return {
         name,
         version: ref.version,
@@ -331,7 +331,7 @@ export class Orchestrator {
 
   /** Reloads running now, as target → reload id. */
   reloadsInFlight(): Record<string, string> {
-    return Object.fromEntries(this.inFlight);
+    return { ...this.root.getSnapshot().context.inFlight };
   }
 
   /** Every journaled reload result, oldest first. */
@@ -343,8 +343,7 @@ export class Orchestrator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const slot of this.slots.values()) slot.stop();
-    this.engineSlot.stop();
+    this.root.stop();
     await this.engines.close();
     await this.host.stopAll();
   }

@@ -1,0 +1,105 @@
+/**
+ * The orchestrator: the root actor that composes the engine slot and one
+ * plugin slot per plugin name, and admits reloads. Pure like the slots: the
+ * slot machines' work is supplied from src/ through `.provide(...)`.
+ *
+ * Admission is the composition rule: a reload starts only if nothing blocks
+ * its target (`blockingReload`), so two reloads of one plugin, or a config
+ * reload beside any plugin reload, can never be in flight together. The
+ * slots themselves make the order of each reload's steps unrepresentable
+ * otherwise (see plugin-slot.ts and engine-config.ts).
+ */
+import { assign, enqueueActions, setup } from 'xstate';
+import { engineConfigMachine } from './engine-config.js';
+import { pluginSlotMachine } from './plugin-slot.js';
+
+/** The target a config reload claims. */
+export const CONFIG_TARGET = 'config';
+/** The target (and slot actor id) of plugin `name`. */
+export const pluginTarget = (name: string): string => `plugin:${name}`;
+/** The engine slot's actor id. */
+export const ENGINE_SLOT_ID = 'engine';
+
+/**
+ * The reload in flight that forbids starting one on `target`, or null.
+ * A config reload touches every plugin, so it runs alone.
+ */
+export function blockingReload(inFlight: Readonly<Record<string, string>>, target: string): { target: string; reloadId: string } | null {
+  const blocker = target === CONFIG_TARGET ? Object.keys(inFlight)[0] : [target, CONFIG_TARGET].find((t) => t in inFlight);
+  return blocker === undefined ? null : { target: blocker, reloadId: inFlight[blocker]! };
+}
+
+export interface OrchestratorContext {
+  /** target → id of the reload running on it. */
+  inFlight: Record<string, string>;
+  /** Plugin names that have a slot actor. */
+  slots: string[];
+}
+
+export type OrchestratorEvent =
+  | { type: 'PLUGIN.TRY_ACTIVATE'; name: string; reloadId: string; sourceDir: string; dryRun: boolean }
+  | { type: 'CONFIG.TRY_ACTIVATE'; reloadId: string; file: string; dryRun: boolean }
+  /** The legacy path runs outside the slots; it only needs admission. */
+  | { type: 'LEGACY.BEGIN'; name: string; reloadId: string }
+  | { type: 'RELOAD.SETTLED'; target: string; reloadId: string };
+
+const targetOf = (event: OrchestratorEvent): string =>
+  event.type === 'CONFIG.TRY_ACTIVATE' ? CONFIG_TARGET : event.type === 'RELOAD.SETTLED' ? event.target : pluginTarget(event.name);
+
+export const orchestratorMachine = setup({
+  types: {
+    context: {} as OrchestratorContext,
+    events: {} as OrchestratorEvent,
+  },
+  actors: {
+    pluginSlot: pluginSlotMachine,
+    engineConfig: engineConfigMachine,
+  },
+  guards: {
+    isTargetFree: ({ context, event }) => blockingReload(context.inFlight, targetOf(event)) === null,
+  },
+  actions: {
+    admit: assign({
+      inFlight: ({ context, event }) => ('reloadId' in event ? { ...context.inFlight, [targetOf(event)]: event.reloadId } : context.inFlight),
+    }),
+    release: assign({
+      inFlight: ({ context, event }) => {
+        const target = targetOf(event);
+        if (event.type !== 'RELOAD.SETTLED' || context.inFlight[target] !== event.reloadId) return context.inFlight;
+        const { [target]: _done, ...rest } = context.inFlight;
+        return rest;
+      },
+    }),
+  },
+}).createMachine({
+  id: 'orchestrator',
+  context: { inFlight: {}, slots: [] },
+  entry: enqueueActions(({ enqueue }) => enqueue.spawnChild('engineConfig', { id: ENGINE_SLOT_ID, systemId: ENGINE_SLOT_ID })),
+  on: {
+    'PLUGIN.TRY_ACTIVATE': {
+      guard: 'isTargetFree',
+      actions: [
+        'admit',
+        enqueueActions(({ context, event, enqueue }) => {
+          const id = pluginTarget(event.name);
+          if (!context.slots.includes(event.name)) {
+            enqueue.spawnChild('pluginSlot', { id, systemId: id, input: { name: event.name } });
+            enqueue.assign({ slots: [...context.slots, event.name] });
+          }
+          enqueue.sendTo(id, { type: 'TRY_ACTIVATE', reloadId: event.reloadId, sourceDir: event.sourceDir, dryRun: event.dryRun });
+        }),
+      ],
+    },
+    'CONFIG.TRY_ACTIVATE': {
+      guard: 'isTargetFree',
+      actions: [
+        'admit',
+        enqueueActions(({ event, enqueue }) => enqueue.sendTo(ENGINE_SLOT_ID, { type: 'TRY_ACTIVATE', reloadId: event.reloadId, file: event.file, dryRun: event.dryRun })),
+      ],
+    },
+    'LEGACY.BEGIN': { guard: 'isTargetFree', actions: 'admit' },
+    'RELOAD.SETTLED': { actions: 'release' },
+  },
+});
+
+export type OrchestratorMachine = typeof orchestratorMachine;

@@ -1,0 +1,533 @@
+/**
+ * Model-based tests of the engine slot (machines/engine-config.ts).
+ *
+ * xstate/graph walks every simple path of the pure machine over a fixed set of
+ * facts (the events its actors report). Each path is then replayed on a real
+ * actor whose work is a fake world provided through `engineConfigMachine.provide`:
+ * the fake actors only record what they were asked to do and its effect on the
+ * world, and the test, never an actor, sends the facts, so every path is played
+ * exactly as enumerated.
+ *
+ * `createTestModel` refuses machines that invoke actors ("Invocations on test
+ * machines are not supported"), so the paths come from `getSimplePaths` and
+ * `getShortestPaths`, and `replay` plays the system under test.
+ */
+import { createActor, fromCallback, transition, type EventObject, type SnapshotFrom, type StateValue } from 'xstate';
+import { getShortestPaths, getSimplePaths, getStateNodes, type StatePath } from 'xstate/graph';
+import { describe, expect, it } from 'vitest';
+import {
+  engineConfigMachine,
+  type ConfigReloadRequest,
+  type EngineConfigContext,
+  type EngineConfigEvent,
+  type EngineRef,
+  type StagedConfig,
+} from '../../machines/engine-config.js';
+
+type SlotSnapshot = SnapshotFrom<typeof engineConfigMachine>;
+type SlotPath = StatePath<SlotSnapshot, EngineConfigEvent>;
+type EventType = EngineConfigEvent['type'];
+type TryActivate = Extract<EngineConfigEvent, { type: 'TRY_ACTIVATE' }>;
+
+// ─── The world's fixtures ───────────────────────────────────────────────────
+
+/** The engine serving before any reload. */
+const ORIGINAL: EngineRef = { generation: 1, digest: 'a'.repeat(64), listen: '127.0.0.1:8080' };
+
+interface ReloadFixture {
+  request: TryActivate;
+  staged: StagedConfig;
+  candidate: EngineRef;
+  /** The plugin processes its build starts beside the running ones. */
+  plugins: readonly string[];
+}
+
+/**
+ * One real and one dry reload, each on a new address with a newly staged copy.
+ * `staging` with a given request is a single vertex, so a simple path starts
+ * each of them at most once: the only swap on a path is the real reload's, and
+ * it always replaces ORIGINAL.
+ */
+const RELOADS: readonly ReloadFixture[] = [
+  {
+    request: { type: 'TRY_ACTIVATE', reloadId: 'reload-real', file: '/offered/next.yaml', dryRun: false },
+    staged: { digest: 'b'.repeat(64), file: `/state/configs/${'b'.repeat(64)}.yaml`, source: '/offered/next.yaml', createdByReload: true },
+    candidate: { generation: 2, digest: 'b'.repeat(64), listen: '127.0.0.1:8081' },
+    plugins: ['echo#reload-real'],
+  },
+  {
+    request: { type: 'TRY_ACTIVATE', reloadId: 'reload-dry', file: '/offered/other.yaml', dryRun: true },
+    staged: { digest: 'c'.repeat(64), file: `/state/configs/${'c'.repeat(64)}.yaml`, source: '/offered/other.yaml', createdByReload: true },
+    candidate: { generation: 2, digest: 'c'.repeat(64), listen: '127.0.0.1:8082' },
+    plugins: ['upper#reload-dry'],
+  },
+];
+const fixtureOf = (request: ConfigReloadRequest): ReloadFixture => RELOADS.find((r) => r.request.reloadId === request.reloadId)!;
+
+/** The plugin processes each engine uses (and nothing shares them). */
+const ENGINE_PLUGINS = new Map<EngineRef, readonly string[]>([[ORIGINAL, ['echo#original']], ...RELOADS.map((r) => [r.candidate, r.plugins] as const)]);
+const pluginsOf = (engine: EngineRef): readonly string[] => ENGINE_PLUGINS.get(engine)!;
+
+const PROBE_PASSED: EngineConfigEvent = { type: 'PROBE_PASSED' };
+const SWAPPED: EngineConfigEvent = { type: 'SWAPPED', previous: ORIGINAL };
+const DRAINED: EngineConfigEvent = { type: 'DRAINED' };
+const CANDIDATE_DISCARDED: EngineConfigEvent = { type: 'CANDIDATE_DISCARDED' };
+const STEP_FAILED = { type: 'STEP_FAILED', error: { code: 'WFR_TEST_STEP_FAILED', message: 'the step failed' } } as const satisfies EngineConfigEvent;
+
+/** Every fact the slot can be told in `snapshot`, with the payloads of its current reload. */
+function factsFor(snapshot: SlotSnapshot): EngineConfigEvent[] {
+  const reload = snapshot.context.request ? fixtureOf(snapshot.context.request) : null;
+  const reloadFacts: EngineConfigEvent[] = reload
+    ? [
+        { type: 'STAGED', staged: reload.staged },
+        { type: 'BUILT', candidate: reload.candidate },
+      ]
+    : [];
+  return [...RELOADS.map((r) => r.request), ...reloadFacts, PROBE_PASSED, SWAPPED, DRAINED, CANDIDATE_DISCARDED, STEP_FAILED];
+}
+
+/** The reload protocol: in each state, the only facts that may move the slot on. */
+const accepted: Record<string, readonly EventType[]> = {
+  idle: ['TRY_ACTIVATE'],
+  staging: ['STAGED', 'STEP_FAILED'],
+  staged: ['BUILT', 'STEP_FAILED'],
+  candidateBuilt: ['PROBE_PASSED', 'STEP_FAILED'],
+  // commitSwap fails only before the pointer moves.
+  probed: ['SWAPPED', 'STEP_FAILED'],
+  // drainPrevious never fails.
+  draining: ['DRAINED'],
+  stoppingCandidate: ['CANDIDATE_DISCARDED'],
+  rollingBack: ['CANDIDATE_DISCARDED'],
+  active: ['TRY_ACTIVATE'],
+  rolledBack: ['TRY_ACTIVATE'],
+  rejected: ['TRY_ACTIVATE'],
+  dryRunPassed: ['TRY_ACTIVATE'],
+};
+
+const leafOf = (value: StateValue): string => (typeof value === 'string' ? value : leafOf(Object.values(value)[0]!));
+
+// ─── The fake world ─────────────────────────────────────────────────────────
+
+/** What each named piece of work is given (the inputs in machines/engine-config.ts). */
+interface WorkInputs {
+  stageConfig: { request: ConfigReloadRequest };
+  buildCandidate: { staged: StagedConfig; request: ConfigReloadRequest };
+  probeCandidate: { candidate: EngineRef; request: ConfigReloadRequest };
+  commitSwap: { candidate: EngineRef; request: ConfigReloadRequest; staged: StagedConfig };
+  drainPrevious: { previous: EngineRef | null };
+  discardCandidate: { request: ConfigReloadRequest; staged: StagedConfig | null };
+}
+type Work = keyof WorkInputs;
+type Call = { [W in Work]: { work: W; input: WorkInputs[W] } }[Work];
+type CallOf<W extends Work> = Extract<Call, { work: W }>;
+
+/** An engine drainPrevious stopped, with the listener it closed (null when the new engine kept the address) and its plugins. */
+interface StoppedEngine {
+  engine: EngineRef;
+  listener: string | null;
+  plugins: readonly string[];
+}
+
+/** The world's logs: what happened to processes, sockets and files. */
+interface Effects {
+  /** Candidate plugin processes started (buildCandidate). */
+  launched: Array<{ reloadId: string; plugin: string }>;
+  /** Candidate listeners bound (probeCandidate). */
+  bound: Array<{ reloadId: string; listen: string }>;
+  /** Engines stopped after draining (drainPrevious). */
+  stopped: StoppedEngine[];
+  /** Candidate plugins killed (discardCandidate). */
+  killed: string[];
+  /** Candidate sockets closed (discardCandidate). */
+  closed: string[];
+  /** Staged config files removed (discardCandidate). */
+  removedFiles: string[];
+}
+
+interface World extends Effects {
+  /** The front door's pointer: the engine requests go to. */
+  currentEngine: EngineRef;
+  /** Every piece of work the slot started, in order. */
+  calls: Call[];
+}
+
+const noEffects = (): Effects => ({ launched: [], bound: [], stopped: [], killed: [], closed: [], removedFiles: [] });
+
+/** What the world logged after `before` was taken. */
+const effectsSince = (world: World, before: Effects): Effects => ({
+  launched: world.launched.slice(before.launched.length),
+  bound: world.bound.slice(before.bound.length),
+  stopped: world.stopped.slice(before.stopped.length),
+  killed: world.killed.slice(before.killed.length),
+  closed: world.closed.slice(before.closed.length),
+  removedFiles: world.removedFiles.slice(before.removedFiles.length),
+});
+const logsOf = (world: World): Effects => effectsSince(world, noEffects());
+
+/**
+ * The slot with fake work: each actor records its call and its effect on the
+ * world, and reports nothing. `failingCommits` names the reloads whose swap the
+ * path fails (STEP_FAILED in `probed`): like the real commitSwap, their
+ * commitSwap fails before the pointer moves.
+ */
+function fakeWorld(failingCommits: ReadonlySet<string> = new Set()) {
+  const world: World = { currentEngine: ORIGINAL, ...noEffects(), calls: [] };
+  const fake = <W extends Work>(work: W, effect: (input: WorkInputs[W]) => void = () => {}) =>
+    fromCallback<EventObject, WorkInputs[W]>(({ input }) => {
+      world.calls.push({ work, input } as Call);
+      effect(input);
+    });
+  const machine = engineConfigMachine.provide({
+    actors: {
+      stageConfig: fake('stageConfig'),
+      buildCandidate: fake('buildCandidate', ({ request }) => {
+        for (const plugin of fixtureOf(request).plugins) world.launched.push({ reloadId: request.reloadId, plugin });
+      }),
+      probeCandidate: fake('probeCandidate', ({ candidate, request }) => {
+        if (candidate.listen !== world.currentEngine.listen) world.bound.push({ reloadId: request.reloadId, listen: candidate.listen });
+      }),
+      // The only pointer change.
+      commitSwap: fake('commitSwap', ({ candidate, request }) => {
+        if (!failingCommits.has(request.reloadId)) world.currentEngine = candidate;
+      }),
+      drainPrevious: fake('drainPrevious', ({ previous }) => {
+        if (!previous) return;
+        const listener = previous.listen === world.currentEngine.listen ? null : previous.listen;
+        world.stopped.push({ engine: previous, listener, plugins: pluginsOf(previous) });
+      }),
+      discardCandidate: fake('discardCandidate', ({ request, staged }) => {
+        world.killed.push(...world.launched.filter((l) => l.reloadId === request.reloadId).map((l) => l.plugin));
+        world.closed.push(...world.bound.filter((b) => b.reloadId === request.reloadId).map((b) => b.listen));
+        if (staged?.createdByReload) world.removedFiles.push(staged.file);
+      }),
+    },
+  });
+  return { world, machine };
+}
+
+// ─── Replay ─────────────────────────────────────────────────────────────────
+
+interface TraceStep {
+  event: EngineConfigEvent | { type: 'xstate.init' };
+  /** The atomic state reached. */
+  state: string;
+  context: EngineConfigContext;
+  /** The work started by this step. */
+  invoked: Call[];
+  /** What that work did to the world. */
+  effects: Effects;
+  /** The world's engine pointer after this step. */
+  current: EngineRef;
+}
+
+/** The steps from one TRY_ACTIVATE up to (not including) the next. */
+interface Reload {
+  request: ConfigReloadRequest;
+  currentBefore: EngineRef;
+  steps: TraceStep[];
+}
+
+interface Replayed {
+  /** The path's events, for failure messages. */
+  path: string;
+  steps: TraceStep[];
+  reloads: Reload[];
+  world: World;
+  actor: ReturnType<typeof createActor<ReturnType<typeof fakeWorld>['machine']>>;
+}
+
+const describePath = (path: SlotPath) =>
+  path.steps
+    .slice(1)
+    .map(({ event }) => (event.type === 'TRY_ACTIVATE' ? `TRY_ACTIVATE(${event.reloadId})` : event.type))
+    .join(' → ') || '(initial)';
+
+function reloadsOf(steps: TraceStep[]): Reload[] {
+  const reloads: Reload[] = [];
+  steps.forEach((step, i) => {
+    if (step.event.type === 'TRY_ACTIVATE') {
+      reloads.push({ request: step.context.request!, currentBefore: steps[i - 1]!.current, steps: [] });
+    }
+    reloads.at(-1)?.steps.push(step);
+  });
+  return reloads;
+}
+
+/** The reloads whose commitSwap the path fails: STEP_FAILED taken in `probed`. */
+function failingCommitsOf(path: SlotPath): Set<string> {
+  const failing = new Set<string>();
+  path.steps.forEach((step, i) => {
+    const before = path.steps[i - 1]?.state;
+    if (before && step.event.type === 'STEP_FAILED' && leafOf(before.value) === 'probed') failing.add(before.context.request!.reloadId);
+  });
+  return failing;
+}
+
+/** Play `path` on a real actor over a fresh fake world, checking each state it reaches against the path's. */
+function replay(path: SlotPath): Replayed {
+  const { world, machine } = fakeWorld(failingCommitsOf(path));
+  const actor = createActor(machine);
+  const description = describePath(path);
+  const steps = path.steps.map((step, i): TraceStep => {
+    const seen = world.calls.length;
+    const before = logsOf(world);
+    if (i === 0) actor.start();
+    else actor.send(step.event);
+    const snapshot = actor.getSnapshot();
+    expect(snapshot.value, `${description} (step ${i})`).toEqual(step.state.value);
+    expect(snapshot.context, `${description} (step ${i})`).toEqual(step.state.context);
+    return {
+      event: step.event,
+      state: leafOf(snapshot.value),
+      context: snapshot.context,
+      invoked: world.calls.slice(seen),
+      effects: effectsSince(world, before),
+      current: world.currentEngine,
+    };
+  });
+  return { path: description, steps, reloads: reloadsOf(steps), world, actor };
+}
+
+// ─── Small named assertions ─────────────────────────────────────────────────
+
+const callsOf = <W extends Work>(step: TraceStep, work: W): Array<CallOf<W>> =>
+  step.invoked.filter((call): call is CallOf<W> => call.work === work);
+const invokes = (steps: TraceStep[], work: Work) => steps.some((step) => callsOf(step, work).length > 0);
+const typesOf = (steps: TraceStep[]) => steps.map((step) => step.event.type);
+const stagedCopy = (reload: Reload) => reload.steps.find((s) => s.event.type === 'STAGED')?.context.staged ?? null;
+const builtCandidate = (reload: Reload) => reload.steps.find((s) => s.event.type === 'BUILT')?.context.candidate ?? null;
+const launchedBy = (reload: Reload) => reload.steps.flatMap((s) => s.effects.launched.map((l) => l.plugin));
+const boundBy = (reload: Reload) => reload.steps.flatMap((s) => s.effects.bound.map((b) => b.listen));
+
+const DRAIN_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'BUILT', 'PROBE_PASSED', 'SWAPPED'];
+const SWAP_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'BUILT', 'PROBE_PASSED'];
+
+/** Whether `effects` stop, kill or close anything of `engine`. */
+const touches = (effects: Effects, engine: EngineRef) =>
+  effects.stopped.length > 0 || effects.killed.some((p) => pluginsOf(engine).includes(p)) || effects.closed.includes(engine.listen);
+
+/** The reload left the serving engine as it was: pointer, process, plugins, listener. */
+function expectCurrentUntouched(reload: Reload, path: string) {
+  for (const step of reload.steps) {
+    expect(step.current, path).toBe(reload.currentBefore);
+    expect(touches(step.effects, reload.currentBefore), path).toBe(false);
+  }
+  expect(invokes(reload.steps, 'drainPrevious'), path).toBe(false);
+}
+
+/** The step at `index` asked to discard exactly this reload's candidate and staged copy; the world shows them gone, and nothing else. */
+function expectCandidateReleased(replayed: Replayed, reload: Reload, index: number) {
+  const staged = stagedCopy(reload);
+  const [discard, ...more] = callsOf(reload.steps[index]!, 'discardCandidate');
+  expect(more, replayed.path).toEqual([]);
+  expect(discard?.input.request, replayed.path).toBe(reload.request);
+  expect(discard?.input.staged, replayed.path).toBe(staged);
+  const { effects } = reload.steps[index]!;
+  expect(effects.killed, replayed.path).toEqual(launchedBy(reload));
+  expect(effects.closed, replayed.path).toEqual(boundBy(reload));
+  expect(effects.removedFiles, replayed.path).toEqual(staged?.createdByReload ? [staged.file] : []);
+  expect(effects.stopped, replayed.path).toEqual([]);
+  // Only once: the steps after it release nothing more.
+  for (const step of reload.steps.slice(index + 1)) expect(callsOf(step, 'discardCandidate'), replayed.path).toEqual([]);
+}
+
+/** The transitions of the machine that enter state `key`, as `from --EVENT`. */
+const entriesOf = (key: string) =>
+  getStateNodes(engineConfigMachine).flatMap((node) =>
+    [...node.transitions.values()].flat().flatMap((t) => (t.target ?? []).filter((target) => target.key === key).map(() => `${node.key} --${t.eventType}`)),
+  );
+const invokersOf = (src: string) => getStateNodes(engineConfigMachine).filter((node) => node.invoke.some((i) => i.src === src)).map((node) => node.key);
+
+// ─── The paths ──────────────────────────────────────────────────────────────
+
+const paths = getSimplePaths(engineConfigMachine, { events: factsFor });
+
+let replays: Replayed[] | undefined;
+const replayAll = () => (replays ??= paths.map(replay));
+
+/** Every reachable snapshot, with a path to it: each one ends some simple path. */
+const reachable = [...new Map(paths.map((p) => [JSON.stringify([p.state.value, p.state.context]), p])).values()];
+
+describe('engineConfig, walked along every simple path', () => {
+  it('replays every simple path from idle on a real actor, reaching the same state at each step', () => {
+    expect(paths.length).toBeGreaterThan(0);
+    const replayed = replayAll();
+    expect(replayed).toHaveLength(paths.length);
+    for (const { path, steps } of replayed) expect(steps[0]!.invoked, path).toEqual([]);
+  });
+
+  it('reaches every atomic state of the machine, and the protocol table names each of them', () => {
+    const atomic = getStateNodes(engineConfigMachine).filter((node) => node.type === 'atomic').map((node) => node.key);
+    const reached = getShortestPaths(engineConfigMachine, { events: factsFor }).map((p) => leafOf(p.state.value));
+    expect(new Set(reached)).toEqual(new Set(atomic));
+    expect(Object.keys(accepted).sort()).toEqual([...atomic].sort());
+  });
+
+  it('stops the current engine only through drainPrevious, after BUILT, PROBE_PASSED and SWAPPED of the same reload, and only the engine current when that reload began', () => {
+    let drains = 0;
+    for (const { path, steps, reloads } of replayAll()) {
+      const beforeFirstReload = steps.slice(0, steps.length - reloads.reduce((n, r) => n + r.steps.length, 0));
+      for (const step of beforeFirstReload) expect(step.invoked, path).toEqual([]);
+      for (const reload of reloads) {
+        reload.steps.forEach((step, i) => {
+          const drain = callsOf(step, 'drainPrevious');
+          if (drain.length === 0) {
+            expect(touches(step.effects, reload.currentBefore), `${path} (${step.event.type})`).toBe(false);
+            return;
+          }
+          drains += 1;
+          expect(typesOf(reload.steps.slice(0, i + 1)), path).toEqual(DRAIN_PRECONDITION);
+          expect(reload.request.dryRun, path).toBe(false);
+          expect(step.state, path).toBe('draining');
+          expect(drain, path).toHaveLength(1);
+          expect(drain[0]!.input.previous, path).toBe(reload.currentBefore);
+          expect(step.effects.stopped, path).toEqual([
+            { engine: reload.currentBefore, listener: reload.currentBefore.listen, plugins: pluginsOf(reload.currentBefore) },
+          ]);
+          expect(step.effects.killed, path).toEqual([]);
+        });
+      }
+    }
+    expect(drains).toBeGreaterThan(0);
+  });
+
+  it('changes the engine pointer only through commitSwap, started only on entering probed, entered only on PROBE_PASSED from candidateBuilt after BUILT', () => {
+    expect(invokersOf('commitSwap')).toEqual(['probed']);
+    expect(entriesOf('probed')).toEqual(['candidateBuilt --PROBE_PASSED']);
+    expect(entriesOf('candidateBuilt')).toEqual(['staged --BUILT']);
+    let commits = 0;
+    let changes = 0;
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        reload.steps.forEach((step, i) => {
+          const previousStep = reload.steps[i - 1];
+          const commit = callsOf(step, 'commitSwap');
+          const entersProbed = step.state === 'probed' && previousStep?.state !== 'probed';
+          if (commit.length > 0 || entersProbed) {
+            commits += 1;
+            expect(commit, path).toHaveLength(1);
+            expect(entersProbed, path).toBe(true);
+            expect(previousStep?.state, path).toBe('candidateBuilt');
+            expect(typesOf(reload.steps.slice(0, i + 1)), path).toEqual(SWAP_PRECONDITION);
+            expect(reload.request.dryRun, path).toBe(false);
+            expect(commit[0]!.input.candidate, path).toBe(builtCandidate(reload));
+            expect(commit[0]!.input.staged, path).toBe(stagedCopy(reload));
+            expect(commit[0]!.input.request, path).toBe(reload.request);
+          }
+          if (step.current === (previousStep?.current ?? reload.currentBefore)) return;
+          changes += 1;
+          expect(commit, path).toHaveLength(1);
+          expect(step.current, path).toBe(commit[0]!.input.candidate);
+        });
+      }
+    }
+    expect(commits).toBeGreaterThan(0);
+    expect(changes).toBeGreaterThan(0);
+  });
+
+  it('ends every failure before SWAPPED in rolledBack (or rejected while staging), never touching the current engine, after discarding exactly this reload\'s candidate', () => {
+    const failedIn = new Set<string>();
+    for (const replayed of replayAll()) {
+      for (const reload of replayed.reloads) {
+        const failedAt = reload.steps.findIndex((step) => step.event.type === 'STEP_FAILED');
+        if (failedAt < 0) continue;
+        const { path } = replayed;
+        // Nothing can fail after SWAPPED: draining takes DRAINED only (see the protocol table).
+        expect(typesOf(reload.steps.slice(0, failedAt)), path).not.toContain('SWAPPED');
+        const state = reload.steps[failedAt - 1]!.state;
+        failedIn.add(state);
+        const outcome = reload.steps.slice(failedAt).map((step) => step.state);
+        const expected = state === 'staging' ? ['rejected'] : ['rollingBack', 'rolledBack'];
+        expect(outcome, path).toEqual(expected.slice(0, outcome.length));
+        expect(reload.steps[failedAt]!.context.error, path).toEqual(STEP_FAILED.error);
+        expectCurrentUntouched(reload, path);
+        expect(invokes(reload.steps, 'commitSwap'), path).toBe(state === 'probed');
+        if (state === 'staging') {
+          expect(invokes(reload.steps, 'discardCandidate'), path).toBe(false);
+          expect(reload.steps.flatMap((step) => step.invoked.map((call) => call.work)), path).toEqual(['stageConfig']);
+          continue;
+        }
+        expect(launchedBy(reload), path).toEqual(fixtureOf(reload.request).plugins);
+        expectCandidateReleased(replayed, reload, failedAt);
+        const last = reload.steps.at(-1)!;
+        if (last.state === 'rolledBack') expect(last.context.staged, path).toBeNull();
+      }
+    }
+    expect(failedIn).toEqual(new Set(['staging', 'staged', 'candidateBuilt', 'probed']));
+  });
+
+  it('never calls commitSwap or drainPrevious on a dry run, and ends a passing one in dryRunPassed after discarding the candidate', () => {
+    let passed = 0;
+    for (const replayed of replayAll()) {
+      for (const reload of replayed.reloads.filter((r) => r.request.dryRun)) {
+        const { path } = replayed;
+        expectCurrentUntouched(reload, path);
+        expect(invokes(reload.steps, 'commitSwap'), path).toBe(false);
+        const probedAt = reload.steps.findIndex((step) => step.event.type === 'PROBE_PASSED');
+        if (probedAt < 0) continue;
+        const outcome = reload.steps.slice(probedAt).map((step) => step.state);
+        expect(outcome, path).toEqual(['stoppingCandidate', 'dryRunPassed'].slice(0, outcome.length));
+        expectCandidateReleased(replayed, reload, probedAt);
+        const last = reload.steps.at(-1)!;
+        if (last.state !== 'dryRunPassed') continue;
+        passed += 1;
+        expect(last.context.staged, path).toBeNull();
+        expect(last.context.error, path).toBeNull();
+      }
+    }
+    expect(passed).toBeGreaterThan(0);
+  });
+});
+
+describe('engineConfig, told facts out of order', () => {
+  const unexpected = (snapshot: SlotSnapshot) => factsFor(snapshot).filter((e) => !accepted[leafOf(snapshot.value)]!.includes(e.type));
+
+  it('ignores every fact the protocol does not expect next, in every reachable state, leaving state and context unchanged and starting no work', () => {
+    let ignored = 0;
+    for (const { state: snapshot } of reachable) {
+      const state = leafOf(snapshot.value);
+      for (const event of unexpected(snapshot)) {
+        ignored += 1;
+        const [next, actions] = transition(engineConfigMachine, snapshot, event);
+        const what = `${event.type} in ${state}`;
+        expect(next.value, what).toEqual(snapshot.value);
+        expect(next.context, what).toEqual(snapshot.context);
+        expect(actions, what).toEqual([]);
+      }
+    }
+    expect(ignored).toBeGreaterThan(0);
+  });
+
+  it('ignores every unexpected fact on a running actor too, in every reachable state, starting no work and changing nothing in the world', () => {
+    let ignored = 0;
+    for (const path of reachable) {
+      for (const event of unexpected(path.state)) {
+        ignored += 1;
+        const { actor, world, path: description } = replay(path);
+        const before = actor.getSnapshot();
+        const calls = world.calls.length;
+        const logs = logsOf(world);
+        const current = world.currentEngine;
+        actor.send(event);
+        const what = `${event.type} after ${description}`;
+        expect(actor.getSnapshot().value, what).toEqual(before.value);
+        expect(actor.getSnapshot().context, what).toEqual(before.context);
+        expect(world.calls.slice(calls), what).toEqual([]);
+        expect(effectsSince(world, logs), what).toEqual(noEffects());
+        expect(world.currentEngine, what).toBe(current);
+        actor.stop();
+      }
+    }
+    expect(ignored).toBeGreaterThan(0);
+  });
+
+  it('moves on every fact the protocol expects next, in every reachable state', () => {
+    for (const { state: snapshot } of reachable) {
+      const state = leafOf(snapshot.value);
+      for (const event of factsFor(snapshot).filter((e) => accepted[state]!.includes(e.type))) {
+        const [next] = transition(engineConfigMachine, snapshot, event);
+        expect(next.value, `${event.type} in ${state}`).not.toEqual(snapshot.value);
+      }
+    }
+  });
+});
