@@ -74,7 +74,7 @@ export const orchestratorMachine = setup({
 }).createMachine({
   id: 'orchestrator',
   context: { inFlight: {}, slots: [] },
-  entry: enqueueActions(({ enqueue }) => enqueue.spawnChild('engineConfig', { id: ENGINE_SLOT_ID, systemId: ENGINE_SLOT_ID })),
+  entry: enqueueActions(({ enqueue }) => enqueue.spawnChild('engineConfig', { id: ENGINE_SLOT_ID })),
   on: {
     'PLUGIN.TRY_ACTIVATE': {
       guard: 'isTargetFree',
@@ -83,7 +83,7 @@ export const orchestratorMachine = setup({
         enqueueActions(({ context, event, enqueue }) => {
           const id = pluginTarget(event.name);
           if (!context.slots.includes(event.name)) {
-            enqueue.spawnChild('pluginSlot', { id, systemId: id, input: { name: event.name } });
+            enqueue.spawnChild('pluginSlot', { id, input: { name: event.name } });
             enqueue.assign({ slots: [...context.slots, event.name] });
           }
           enqueue.sendTo(id, { type: 'TRY_ACTIVATE', reloadId: event.reloadId, sourceDir: event.sourceDir, dryRun: event.dryRun });

@@ -106,4 +106,18 @@ describe('concurrent reloads', () => {
     expect(first.outcome).toBe('activated');
     expect(t.host.listPlugins().map((p) => p.version)).toEqual(['2.0.0']);
   });
+
+  it('a plugin reload is refused while a config reload runs, and the reverse, each naming the one in flight', async () => {
+    const { writeConfig } = await import('../helpers/configs.js');
+    const configReload = t.host.tryActivateConfig(await writeConfig());
+    const pluginRefused = await t.host.tryActivatePlugin('fake', await makePluginDir()).catch((e: unknown) => e);
+    const first = await configReload;
+    expect(pluginRefused).toMatchObject({ code: 'WFR_RELOAD_IN_PROGRESS', details: { target: 'config', inFlightId: first.id } });
+
+    const pluginReload = t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }));
+    const configRefused = await t.host.tryActivateConfig(await writeConfig()).catch((e: unknown) => e);
+    const second = await pluginReload;
+    expect(configRefused).toMatchObject({ code: 'WFR_RELOAD_IN_PROGRESS', details: { target: 'plugin:fake', inFlightId: second.id } });
+    expect(t.host.reloadsInFlight()).toEqual({});
+  });
 });
