@@ -16,6 +16,7 @@ import { PluginHost } from './plugin-host.js';
 import { providePluginSlot } from './plugin-slot-actors.js';
 import { provideEngineConfig } from './engine-slot-actors.js';
 import { EngineRuntime } from './engine-runtime.js';
+import { HostEvents } from './host-events.js';
 import {
   formatReloadResult,
   newReloadId,
@@ -84,6 +85,8 @@ export class Orchestrator {
   readonly store: StateStore;
   private readonly host: PluginHost;
   private readonly engines: EngineRuntime;
+  /** Transitions, results and inspection snapshots, for observers (admin API, live view, metrics). */
+  readonly events = new HostEvents();
   /** The root actor: admits reloads and owns the slot actors. */
   private readonly root: RootActor;
   private closed = false;
@@ -99,7 +102,14 @@ export class Orchestrator {
         engineConfig: provideEngineConfig(this.engines),
       },
     });
-    this.root = createActor(machine, { id: 'orchestrator', inspect: options.inspect });
+    const forward = this.events.inspector();
+    this.root = createActor(machine, {
+      id: 'orchestrator',
+      inspect: (event) => {
+        forward(event);
+        options.inspect?.(event);
+      },
+    });
     this.root.start();
   }
 
@@ -157,14 +167,17 @@ export class Orchestrator {
     let failure: ErrorInfo | null = null;
     const observe = (snapshot: { value: unknown; context: Record<string, unknown> }) => {
       const state = leafState(snapshot.value);
+      const stepsBefore = recorder.steps.length;
       if (!recorder.enter(state)) return;
-      this.options.logger.info({ reloadId: run.id, target: run.target, state }, `${run.target} → ${state}`);
       candidate = run.candidateOf(snapshot.context) ?? candidate;
       const error = snapshot.context.error as ErrorInfo | null;
       if (error && !failure) {
         failure = error;
         recorder.failLast(error);
       }
+      const finished = recorder.steps.length > stepsBefore ? recorder.steps.at(-1)! : null;
+      this.options.logger.info({ reloadId: run.id, target: run.target, state, step: finished }, `${run.target} → ${state}`);
+      this.events.emit({ type: 'transition', reloadId: run.id, target: run.target, state, at: new Date().toISOString(), finished });
     };
     const actor = run.start();
     // The slot may already have moved on during start(); record where it is, then follow it.
@@ -353,6 +366,7 @@ export class Orchestrator {
   }
 
   private async record(result: ReloadResult): Promise<void> {
+    this.events.emit({ type: 'reload', result });
     const level = result.outcome === 'activated' || result.outcome === 'dryRunPassed' ? 'info' : 'warn';
     this.options.logger[level]({ reloadId: result.id, target: result.target, outcome: result.outcome }, formatReloadResult(result));
     try {

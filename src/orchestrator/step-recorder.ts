@@ -21,7 +21,7 @@ export class StepRecorder {
 
   constructor(private readonly workOf: (state: string) => string | undefined) {}
 
-  /** Record that the machine is now in `state`; closes the previous step. Returns true when the state changed. */
+  /** Record that the machine is now in `state`; closes the previous step. Returns false when the state did not change. */
   enter(state: string, now = Date.now()): boolean {
     if (this.open?.state === state) return false;
     this.close(now);
