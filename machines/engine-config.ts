@@ -37,8 +37,10 @@ export interface EngineRef {
 
 export interface ConfigReloadRequest {
   reloadId: string;
-  /** The config file offered. */
+  /** The config file offered (for inline text, a name under the directory its relative paths resolve against). */
   file: string;
+  /** The config text itself, when it was offered inline rather than as a file. */
+  yaml?: string;
   dryRun: boolean;
 }
 
@@ -112,6 +114,7 @@ export const engineConfigMachine = setup({
     beginReload: assign(({ event }) => {
       if (event.type !== 'TRY_ACTIVATE') return {};
       const request: ConfigReloadRequest = { reloadId: event.reloadId, file: event.file, dryRun: event.dryRun };
+      if (event.yaml !== undefined) request.yaml = event.yaml;
       return { request, staged: null, candidate: null, previous: null, error: null };
     }),
     recordError: assign({ error: ({ event }) => ('error' in event ? event.error : null) }),

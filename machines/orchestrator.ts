@@ -38,7 +38,7 @@ export interface OrchestratorContext {
 
 export type OrchestratorEvent =
   | { type: 'PLUGIN.TRY_ACTIVATE'; name: string; reloadId: string; sourceDir: string; dryRun: boolean }
-  | { type: 'CONFIG.TRY_ACTIVATE'; reloadId: string; file: string; dryRun: boolean }
+  | { type: 'CONFIG.TRY_ACTIVATE'; reloadId: string; file: string; yaml?: string; dryRun: boolean }
   /** The legacy path runs outside the slots; it only needs admission. */
   | { type: 'LEGACY.BEGIN'; name: string; reloadId: string }
   | { type: 'RELOAD.SETTLED'; target: string; reloadId: string };
@@ -94,7 +94,10 @@ export const orchestratorMachine = setup({
       guard: 'isTargetFree',
       actions: [
         'admit',
-        enqueueActions(({ event, enqueue }) => enqueue.sendTo(ENGINE_SLOT_ID, { type: 'TRY_ACTIVATE', reloadId: event.reloadId, file: event.file, dryRun: event.dryRun })),
+        enqueueActions(({ event, enqueue }) => {
+          const { type: _type, ...request } = event;
+          enqueue.sendTo(ENGINE_SLOT_ID, { type: 'TRY_ACTIVATE', ...request });
+        }),
       ],
     },
     'LEGACY.BEGIN': { guard: 'isTargetFree', actions: 'admit' },

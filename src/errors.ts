@@ -304,6 +304,44 @@ export class RequestBodyInvalidError extends WfrError {
   }
 }
 
+// ---------------------------------------------------------------- admin API and CLI
+
+export class UnauthorizedError extends WfrError {
+  readonly code = 'WFR_UNAUTHORIZED';
+  override readonly httpStatus = 401;
+  override readonly exitCode = ExitCode.unreachable;
+  constructor(reason: string) {
+    super(`Unauthorized: ${reason}. Send "Authorization: Bearer <token>" with the token from STATE/admin.token (wfctl finds it with --state-dir, or takes --token / WFRELOAD_TOKEN).`, { reason });
+  }
+}
+
+export class UnknownReloadError extends WfrError {
+  readonly code = 'WFR_UNKNOWN_RELOAD';
+  override readonly httpStatus = 404;
+  override readonly exitCode = ExitCode.badInput;
+  constructor(id: string) {
+    super(`No reload with id "${id}" in the history; list them with \`wfctl reloads\`.`, { id });
+  }
+}
+
+export class NotFoundError extends WfrError {
+  readonly code = 'WFR_NOT_FOUND';
+  override readonly httpStatus = 404;
+  override readonly exitCode = ExitCode.badInput;
+  constructor(method: string, path: string) {
+    super(`The admin API has no ${method} ${path}; see docs/api.md for its routes.`, { method, path });
+  }
+}
+
+export class HostUnreachableError extends WfrError {
+  readonly code = 'WFR_HOST_UNREACHABLE';
+  override readonly httpStatus = 502;
+  override readonly exitCode = ExitCode.unreachable;
+  constructor(address: string, cause: unknown) {
+    super(`Cannot reach the wfreload admin API at ${address}: ${(cause as Error)?.message ?? cause}. Is \`wfctl serve\` running? Pass --admin HOST:PORT or set WFRELOAD_ADMIN if it listens elsewhere.`, { address }, { cause });
+  }
+}
+
 // ---------------------------------------------------------------- state directory
 
 export class StateWriteError extends WfrError {

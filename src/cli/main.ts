@@ -7,6 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, WfrError } from '../errors.js';
 import { checkPluginCommand } from './plugin-check.js';
 import { serveCommand } from './serve.js';
+import { ApiError, DEFAULT_ADMIN, DEFAULT_STATE_DIR } from './client.js';
+import { configTryActivate, live, pluginLegacyReload, pluginTryActivate, reloads, status } from './commands.js';
+import { watchReloads } from './watch.js';
 
 // `wfctl … | head` closes stdout early; that is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -20,15 +23,69 @@ const program = new Command('wfctl')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
+/** --admin, --token, --state-dir and --json, on every command that talks to a host. */
+const withClientOptions = (command: Command): Command =>
+  command
+    .option('--admin <host:port>', `admin API address (env WFRELOAD_ADMIN; default ${DEFAULT_ADMIN})`)
+    .option('--token <token>', 'admin token (env WFRELOAD_TOKEN; default: read STATE/admin.token)')
+    .option('--state-dir <dir>', 'where to find admin.token', DEFAULT_STATE_DIR)
+    .option('--json', 'print JSON (the API body) instead of text');
+
 program
   .command('serve')
   .description('run the host: front door, plugins, SIGHUP config reload; Ctrl-C drains and stops cleanly')
   .option('--config <file>', 'engine config (YAML) to activate at start unless it is already active')
-  .option('--state-dir <dir>', 'state directory (active marker, journal, staged versions)', '.wfreload')
+  .option('--state-dir <dir>', 'state directory (active marker, journal, staged versions, admin.token)', DEFAULT_STATE_DIR)
+  .option('--admin <host:port>', 'admin API address (loopback by default)', DEFAULT_ADMIN)
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
   .action(serveCommand);
 
 const plugin = program.command('plugin').description('work with plugins');
+withClientOptions(
+  plugin
+    .command('try-activate')
+    .description('stage, start, handshake and probe a new version beside the running one; swap only if every check passes')
+    .argument('<name>', 'plugin name (the slot)')
+    .argument('<dir>', 'the plugin directory (holds plugin.json)')
+    .option('--dry-run', 'run every check, then stop the candidate without swapping'),
+).action(pluginTryActivate);
+
+withClientOptions(
+  plugin
+    .command('reload')
+    .description('LEGACY: unload the running version first, then load the new one (a bad candidate leaves nothing running); for contrast only')
+    .argument('<name>', 'plugin name')
+    .argument('<dir>', 'the plugin directory')
+    .option('--legacy', 'confirm you want the legacy unload-then-load path'),
+).action(pluginLegacyReload);
+
+const config = program.command('config').description('work with the engine config');
+withClientOptions(
+  config
+    .command('try-activate')
+    .description('build and probe a new engine config beside the running one; swap only if every check passes')
+    .argument('<file>', 'the config file (YAML)')
+    .option('--dry-run', 'run every check, then discard the candidate without swapping'),
+).action(configTryActivate);
+
+withClientOptions(program.command('status').description('the active engine and plugins, reloads running, and the last attempt per target')).action(status);
+
+const reloadsCommand = withClientOptions(
+  program
+    .command('reloads')
+    .description('reload history, newest first, or one reload in full')
+    .argument('[id]', 'a reload id')
+    .option('--limit <n>', 'how many to list', '20'),
+).action(reloads);
+withClientOptions(
+  reloadsCommand
+    .command('watch')
+    .description('follow reloads live: one line per transition, a spinner while one runs')
+    .option('--count <n>', 'exit after this many reloads finished'),
+).action(watchReloads);
+
+withClientOptions(program.command('live').description('print the URL of the live view (the page the admin API serves)')).action(live);
+
 plugin
   .command('check')
   .description('stage, start, handshake and probe a plugin directory in a throwaway state directory, then stop it (what try-activate checks, without a host)')
@@ -43,6 +100,9 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+  } else if (error instanceof ApiError) {
+    process.stderr.write(`wfctl: ${error.info.message} (${error.info.code})\n`);
+    process.exitCode = error.exitCode;
   } else if (error instanceof WfrError) {
     process.stderr.write(`wfctl: ${error.message}\n`);
     process.exitCode = error.exitCode;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { ExitCode, InvalidArgumentError } from '../errors.js';
-import { formatReloadResult, isSuccess, Orchestrator } from '../orchestrator/index.js';
+import { isSuccess, Orchestrator } from '../orchestrator/index.js';
+import { formatResultHuman } from './format.js';
 import { readManifest } from '../plugins/index.js';
 
 interface CheckOptions {
@@ -25,12 +26,7 @@ export async function checkPluginCommand(dir: string, options: CheckOptions): Pr
   try {
     const result = await host.tryActivatePlugin(name, source, { dryRun: true });
     if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else {
-      process.stdout.write(`${formatReloadResult(result)}\n`);
-      for (const step of result.steps) process.stdout.write(`  ${step.error ? '✗' : '✓'} ${step.work.padEnd(15)} ${String(step.ms).padStart(5)} ms${step.error ? `  ${step.error.code}` : ''}\n`);
-      const tail = result.error?.details?.stderrTail;
-      if (Array.isArray(tail) && tail.length) process.stdout.write(`  last stderr lines:\n${tail.map((l) => `    ${l}`).join('\n')}\n`);
-    }
+    else process.stdout.write(`${formatResultHuman(result)}\n`);
     process.exitCode = isSuccess(result.outcome) ? ExitCode.ok : ExitCode.reloadFailed;
   } finally {
     await host.close();

@@ -5,14 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { ExitCode, InvalidArgumentError } from '../errors.js';
+import { createAdminApi, ensureAdminToken, startAdminServer, TOKEN_FILE } from '../api/index.js';
+import { ExitCode, InvalidArgumentError, ListenError } from '../errors.js';
 import { formatReloadResult, isSuccess, Orchestrator } from '../orchestrator/index.js';
 
 export interface ServeOptions {
   config?: string;
   stateDir: string;
+  admin: string;
   logLevel: string;
 }
 
@@ -37,12 +39,22 @@ async function fileDigest(file: string): Promise<string | null> {
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
-  const host = await Orchestrator.open({ stateDir: resolve(options.stateDir), logger });
+  const stateDir = resolve(options.stateDir);
+  const host = await Orchestrator.open({ stateDir, logger });
+  const token = await ensureAdminToken(stateDir);
+  let admin: Awaited<ReturnType<typeof startAdminServer>>;
+  try {
+    admin = await startAdminServer(await createAdminApi(host, token), options.admin);
+  } catch (error) {
+    await host.close();
+    throw new ListenError(options.admin, error);
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     say(`wfreload: ${signal} received, draining and stopping plugins…`);
+    await admin.close();
     await host.close();
     say('wfreload: stopped.');
     process.exit(process.exitCode ?? ExitCode.ok);
@@ -59,6 +71,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
       const result = await host.tryActivateConfig(file);
       say(`wfreload: ${formatReloadResult(result)}`);
       if (!isSuccess(result.outcome) && !host.engineStatus()) {
+        await admin.close();
         await host.close();
         process.exitCode = ExitCode.reloadFailed;
         return;
@@ -67,6 +80,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   }
   const engine = host.engineStatus();
   say(engine ? `wfreload: front door on http://${engine.address} (generation ${engine.generation}); SIGHUP re-reads ${engine.source}` : 'wfreload: no engine config active yet; start with --config FILE');
+  say(`wfreload: admin API on http://${admin.address}/api/v1 (token in ${join(stateDir, TOKEN_FILE)}); live view: \`wfctl live\` prints its URL`);
 
   process.on('SIGHUP', () => {
     if (stopping) return;

@@ -81,7 +81,7 @@ export class EngineRuntime {
   // ---------------------------------------------------------------- reload steps
 
   async stage(request: ConfigReloadRequest): Promise<StagedConfig> {
-    const loaded = await loadConfig(request.file);
+    const loaded = request.yaml === undefined ? await loadConfig(request.file) : parseConfig(request.yaml, request.file);
     const file = join(this.store.root, 'configs', `${loaded.digest}.yaml`);
     const exists = await stat(file).then(
       () => true,

@@ -3,6 +3,7 @@
  * active marker and the journal. Host programs embed it; the admin API (later)
  * talks only to it.
  */
+import { join, resolve } from 'node:path';
 import { createActor, waitFor, type Actor, type AnyActorRef } from 'xstate';
 import { blockingReload, CONFIG_TARGET, ENGINE_SLOT_ID, orchestratorMachine, pluginTarget, type OrchestratorEvent } from '../../machines/orchestrator.js';
 import { engineConfigSettledStates, engineConfigWork, type EngineRef } from '../../machines/engine-config.js';
@@ -62,6 +63,13 @@ interface ReloadRun<T extends TargetInfo> {
   /** What is active once the reload settled. */
   activeNow: () => T | null;
 }
+/** A config given as text rather than a file. */
+export interface InlineConfig {
+  yaml: string;
+  /** Directory that relative plugin directories resolve against (default: the working directory). */
+  baseDir?: string;
+}
+
 export interface TryActivateOptions {
   /** Run every check, then stop the candidate without swapping. */
   dryRun?: boolean;
@@ -251,12 +259,12 @@ export class Orchestrator {
    * swap leaves the running engine, its plugins, listeners and active.json
    * exactly as they were.
    */
-  async tryActivateConfig(file: string, options: TryActivateOptions = {}): Promise<ConfigReloadResult> {
+  async tryActivateConfig(config: string | InlineConfig, options: TryActivateOptions = {}): Promise<ConfigReloadResult> {
     this.assertOpen();
-    if (typeof file !== 'string' || file.length === 0) throw new InvalidArgumentError('config file', 'must be a non-empty path', file);
+    const { file, yaml } = validateConfigSource(config);
     const dryRun = validateDryRun(options);
     const previous = engineInfoOf(this.engines.activeRef());
-    const id = this.admit(CONFIG_TARGET, (reloadId) => ({ type: 'CONFIG.TRY_ACTIVATE', reloadId, file, dryRun }));
+    const id = this.admit(CONFIG_TARGET, (reloadId) => ({ type: 'CONFIG.TRY_ACTIVATE', reloadId, file, dryRun, ...(yaml === undefined ? {} : { yaml }) }));
     try {
       return await this.runReload<EngineInfo>({
         id,
@@ -342,6 +350,16 @@ export class Orchestrator {
     return this.host.activeProcess(name).manifest;
   }
 
+  /** name → how often an active plugin process exited without being stopped. */
+  pluginUnexpectedExits(): Record<string, number> {
+    return Object.fromEntries(this.host.unexpectedExits);
+  }
+
+  /** active.json as last written. */
+  activeMarker(): ActiveMarker {
+    return this.store.activeMarker;
+  }
+
   /** Reloads running now, as target → reload id. */
   reloadsInFlight(): Record<string, string> {
     return { ...this.root.getSnapshot().context.inFlight };
@@ -382,6 +400,16 @@ function validatePluginArgs(name: unknown, dir: unknown, options: unknown): { na
   if (!parsedName.success) throw new InvalidArgumentError('plugin name', parsedName.error.issues[0]!.message, name);
   if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('plugin directory', 'must be a non-empty path', dir);
   return { name: parsedName.data, dir, dryRun: validateDryRun(options) };
+}
+
+function validateConfigSource(config: unknown): { file: string; yaml?: string } {
+  if (typeof config === 'string' && config.length > 0) return { file: resolve(config) };
+  if (typeof config === 'object' && config !== null && typeof (config as InlineConfig).yaml === 'string') {
+    const { yaml, baseDir } = config as InlineConfig;
+    // Inline text has no file; relative plugin directories resolve against baseDir.
+    return { file: join(resolve(baseDir ?? process.cwd()), '<inline config>.yaml'), yaml };
+  }
+  throw new InvalidArgumentError('config', 'must be a file path or { yaml, baseDir? }', config);
 }
 
 function validateDryRun(options: unknown): boolean {

@@ -20,6 +20,9 @@ export class PluginHost {
    */
   private active = new Map<string, PluginRef>();
 
+  /** name → times an active plugin process exited without being asked to. */
+  readonly unexpectedExits = new Map<string, number>();
+
   constructor(private readonly options: NormalizedOptions) {}
 
   activeRef(name: string): PluginRef | null {
@@ -78,6 +81,12 @@ export class PluginHost {
       limits: { maxLineBytes: this.options.maxLineBytes, stderrTailLines: this.options.stderrTailLines },
     });
     this.processes.set(process.instanceId, process);
+    void process.exited.then((exit) => {
+      // Still the active instance when it died: nobody stopped it on purpose.
+      if (!this.isActiveInstance(process.instanceId)) return;
+      this.unexpectedExits.set(manifest.name, (this.unexpectedExits.get(manifest.name) ?? 0) + 1);
+      this.options.logger.error({ plugin: manifest.name, pid: process.pid, exit, stderrTail: process.stderrTail() }, `active plugin ${manifest.name} exited unexpectedly; its steps fail until a new version is activated`);
+    });
     return {
       name: manifest.name,
       version: manifest.version,

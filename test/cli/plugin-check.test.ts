@@ -20,7 +20,7 @@ describe('wfctl plugin check', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/rolledBack at handshake/);
     expect(result.stdout).toMatch(/✗ handshake .* WFR_PLUGIN_EXITED/);
-    expect(result.stdout).toMatch(/last stderr lines:\n {4}fatal: cannot open database/);
+    expect(result.stdout).toMatch(/last stderr lines of the candidate:\n {4}fatal: cannot open database/);
   });
 
   it('prints the reload result as JSON with --json', async () => {

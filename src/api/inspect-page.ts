@@ -1,0 +1,106 @@
+/**
+ * The live view (GET /inspect): a self-contained page, no external assets,
+ * that draws each slot's machine from /api/v1/machines, highlights the state
+ * every slot actor is in from the XState inspection stream (/api/v1/events),
+ * and lists recent reload results. Open it as /inspect?token=TOKEN.
+ */
+export const INSPECT_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>wfreload — live view</title>
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #1d2330; background: #f6f7f9; }
+  h1 { font-size: 1.3rem; margin: 0 0 .2rem; }
+  #conn { color: #666; margin-bottom: 1rem; }
+  .slot { background: #fff; border: 1px solid #d8dce3; border-radius: 8px; padding: .8rem 1rem; margin-bottom: 1rem; }
+  .slot h2 { font-size: 1rem; margin: 0 0 .6rem; }
+  .slot h2 small { color: #666; font-weight: normal; }
+  .states { display: flex; flex-wrap: wrap; gap: .4rem; }
+  .state { border: 1px solid #b9c0cc; border-radius: 14px; padding: .2rem .7rem; background: #fafbfc; }
+  .state small { color: #777; }
+  .state.settled { border-style: dashed; }
+  .state.current { background: #1f6feb; border-color: #1f6feb; color: #fff; }
+  .state.current small { color: #dbe8ff; }
+  .state.current.bad { background: #cf222e; border-color: #cf222e; }
+  table { border-collapse: collapse; width: 100%; background: #fff; }
+  td, th { border-bottom: 1px solid #e3e6eb; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+  .activated, .dryRunPassed { color: #1a7f37; } .rolledBack, .rejected, .failed { color: #cf222e; }
+</style>
+</head>
+<body>
+<h1>wfreload — live view</h1>
+<div id="conn">connecting…</div>
+<div id="slots"></div>
+<h2>Recent reloads</h2>
+<table><thead><tr><th>finished</th><th>target</th><th>outcome</th><th>step</th><th>reason</th></tr></thead><tbody id="reloads"></tbody></table>
+<script>
+const token = new URLSearchParams(location.search).get('token') || '';
+const headers = { authorization: 'Bearer ' + token };
+const slots = new Map();
+let graphs = {};
+const leaf = (value) => { while (value && typeof value === 'object') value = Object.values(value)[0]; return String(value); };
+const el = (tag, attrs = {}, ...children) => { const e = document.createElement(tag); Object.assign(e, attrs); e.append(...children); return e; };
+
+function drawSlot(actorId) {
+  if (slots.has(actorId)) return slots.get(actorId);
+  const graph = actorId === 'engine' ? graphs.engineConfig : graphs.pluginSlot;
+  const states = el('div', { className: 'states' });
+  const boxes = new Map();
+  for (const state of graph.states) {
+    const box = el('span', { className: 'state' + (state.final ? ' settled' : '') }, state.name);
+    if (state.work) box.append(' ', el('small', {}, state.work));
+    box.dataset.state = state.name;
+    boxes.set(state.name, box);
+    states.append(box);
+  }
+  const section = el('div', { className: 'slot' }, el('h2', {}, actorId, ' ', el('small', {}, graph.id)), states);
+  section.dataset.actor = actorId;
+  document.getElementById('slots').append(section);
+  const slot = { boxes, section };
+  slots.set(actorId, slot);
+  return slot;
+}
+
+function highlight(actorId, state) {
+  const slot = drawSlot(actorId);
+  for (const [name, box] of slot.boxes) {
+    box.classList.toggle('current', name === state);
+    box.classList.toggle('bad', name === state && (state === 'rollingBack' || state === 'rolledBack' || state === 'rejected'));
+  }
+  slot.section.dataset.current = state;
+}
+
+function addReload(result) {
+  const row = el('tr', {},
+    el('td', {}, result.finishedAt.slice(11, 19)),
+    el('td', {}, result.target),
+    el('td', { className: result.outcome }, result.outcome + (result.dryRun ? ' (dry run)' : '')),
+    el('td', {}, result.failedStep || ''),
+    el('td', {}, result.error ? result.error.code + ': ' + result.error.message.split('\\n')[0] : ''));
+  row.dataset.reload = result.id;
+  document.getElementById('reloads').prepend(row);
+}
+
+async function start() {
+  graphs = await (await fetch('/api/v1/machines', { headers })).json();
+  const status = await (await fetch('/api/v1/status', { headers })).json();
+  if (status.error) { document.getElementById('conn').textContent = status.error.message; return; }
+  highlight('engine', status.engine ? 'active' : 'idle');
+  for (const plugin of status.plugins) highlight('plugin:' + plugin.name, plugin.state);
+  const history = await (await fetch('/api/v1/reloads?limit=20', { headers })).json();
+  for (const result of history.reloads) addReload(result);
+  const events = new EventSource('/api/v1/events?access_token=' + encodeURIComponent(token));
+  events.onopen = () => { document.getElementById('conn').textContent = 'live: following every slot actor'; document.body.dataset.live = 'true'; };
+  events.onerror = () => { document.getElementById('conn').textContent = 'disconnected; retrying…'; };
+  events.addEventListener('inspect', (e) => {
+    const event = JSON.parse(e.data);
+    if (event.actorId === 'engine' || event.actorId.startsWith('plugin:')) highlight(event.actorId, leaf(event.state));
+  });
+  events.addEventListener('reload', (e) => addReload(JSON.parse(e.data).result));
+}
+start();
+</script>
+</body>
+</html>
+`;

@@ -1,0 +1,120 @@
+/**
+ * The admin API's bodies, as zod schemas. The server validates requests with
+ * them, tests validate responses (and `wfctl --json` output) with them, and
+ * docs/api.md is generated from them (`npm run docs:api`), so the three
+ * cannot drift apart.
+ */
+import { z } from 'zod';
+
+export const errorInfoSchema = z.object({
+  code: z.string().regex(/^WFR_[A-Z_]+$/),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Every non-2xx answer. */
+export const errorBodySchema = z.object({ error: errorInfoSchema });
+
+export const versionInfoSchema = z.object({
+  version: z.string(),
+  digest: z.string(),
+  pid: z.number().int().nullable(),
+});
+
+export const engineInfoSchema = z.object({
+  generation: z.number().int().positive(),
+  digest: z.string(),
+  listen: z.string(),
+});
+
+export const reloadStepSchema = z.object({
+  state: z.string(),
+  work: z.string(),
+  startedAt: z.iso.datetime(),
+  ms: z.number().int().nonnegative(),
+  error: errorInfoSchema.optional(),
+});
+
+export const reloadOutcomeSchema = z.enum(['activated', 'rolledBack', 'rejected', 'dryRunPassed', 'failed']);
+
+const targetInfoSchema = z.union([versionInfoSchema, engineInfoSchema]);
+
+/** The result of every reload: the answer to try-activate and reload, and each history entry. */
+export const reloadResultSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['plugin', 'config']),
+  target: z.string(),
+  name: z.string(),
+  source: z.string(),
+  dryRun: z.boolean(),
+  legacy: z.boolean(),
+  outcome: reloadOutcomeSchema,
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime(),
+  ms: z.number().int().nonnegative(),
+  steps: z.array(reloadStepSchema),
+  failedStep: z.string().nullable(),
+  error: errorInfoSchema.nullable(),
+  previous: targetInfoSchema.nullable(),
+  active: targetInfoSchema.nullable(),
+  candidate: targetInfoSchema.nullable(),
+});
+
+export const pluginStatusSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  digest: z.string(),
+  pid: z.number().int(),
+  alive: z.boolean(),
+  state: z.string(),
+  steps: z.array(z.string()),
+  callsInFlight: z.number().int().nonnegative(),
+});
+
+export const lastAttemptSchema = z.object({
+  id: z.string(),
+  outcome: reloadOutcomeSchema,
+  finishedAt: z.iso.datetime(),
+  failedStep: z.string().nullable(),
+  error: errorInfoSchema.nullable(),
+});
+
+export const statusSchema = z.object({
+  engine: engineInfoSchema
+    .extend({ address: z.string().nullable(), source: z.string(), requestsInFlight: z.number().int().nonnegative() })
+    .nullable(),
+  plugins: z.array(pluginStatusSchema),
+  /** target → id of the reload running on it. */
+  inFlight: z.record(z.string(), z.string()),
+  /** target → its most recent reload, so a failed one that left the previous version running is visible. */
+  lastAttempts: z.record(z.string(), lastAttemptSchema),
+  /** active.json's generation (bumped at every swap of anything). */
+  markerGeneration: z.number().int().nonnegative(),
+});
+
+// ---------------------------------------------------------------- requests
+
+const dryRun = z.boolean().default(false);
+
+export const tryActivatePluginBodySchema = z.strictObject({
+  /** The plugin directory, as an absolute path on the host (wfctl resolves relative paths for you). */
+  dir: z.string().min(1).max(4096),
+  dryRun,
+});
+
+export const legacyReloadBodySchema = z.strictObject({
+  dir: z.string().min(1).max(4096),
+});
+
+export const tryActivateConfigBodySchema = z
+  .strictObject({
+    /** A config file on the host (absolute path). */
+    file: z.string().min(1).max(4096).optional(),
+    /** Or the config text itself; its plugin directories must then be absolute paths or relative to the host's working directory. */
+    yaml: z.string().min(1).max(1024 * 1024).optional(),
+    dryRun,
+  })
+  .refine((body) => (body.file === undefined) !== (body.yaml === undefined), 'give exactly one of "file" or "yaml"');
+
+export const reloadListSchema = z.object({ reloads: z.array(reloadResultSchema) });
+export const pluginListSchema = z.object({ plugins: z.array(pluginStatusSchema) });

@@ -1,0 +1,183 @@
+/**
+ * The admin API under /api/v1: JSON, bearer-token auth, loopback by default.
+ * It talks only to the one orchestrator (never a second plugin manager), so
+ * what it reports is what the engine uses. docs/api.md is the reference.
+ */
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import { InvalidArgumentError, NotFoundError, RequestBodyInvalidError, toWfrError, UnknownPluginError, UnknownReloadError, type WfrError } from '../errors.js';
+import { boundAddress } from '../engine/front-door.js';
+import { isSuccess, type HostEvent, type Orchestrator, type ReloadResult } from '../orchestrator/index.js';
+import { checkToken } from './auth.js';
+import { INSPECT_PAGE } from './inspect-page.js';
+import { slotMachineGraphs } from './machine-graph.js';
+import { renderMetrics } from './metrics.js';
+import { ReloadSummary } from './reload-summary.js';
+import { legacyReloadBodySchema, tryActivateConfigBodySchema, tryActivatePluginBodySchema } from './schemas.js';
+
+/** Largest admin request body; inline configs are the big ones. */
+export const MAX_ADMIN_BODY_BYTES = 1024 * 1024 + 64 * 1024;
+const SSE_KEEPALIVE_MS = 15_000;
+
+export interface AdminApi {
+  app: Hono;
+  summary: ReloadSummary;
+  close(): void;
+}
+
+const errorResponse = (c: Context, error: WfrError) => c.json({ error: error.toJSON() }, error.httpStatus as 400);
+
+async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  const text = await c.req.text();
+  let json: unknown;
+  try {
+    json = text.length === 0 ? {} : JSON.parse(text);
+  } catch (error) {
+    throw new RequestBodyInvalidError(`not JSON (${(error as Error).message})`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new InvalidArgumentError('request body', z.prettifyError(parsed.error).replace(/\n/g, ' '));
+  return parsed.data;
+}
+
+/** 200 for a success, 422 with the same body for a rolled-back, rejected or failed reload. */
+const reloadResponse = (c: Context, result: ReloadResult) => c.json(result, isSuccess(result.outcome) ? 200 : 422);
+
+export async function createAdminApi(host: Orchestrator, token: string): Promise<AdminApi> {
+  const summary = await ReloadSummary.load(host);
+  const app = new Hono();
+  const api = new Hono();
+
+  app.onError((error, c) => errorResponse(c, toWfrError(error)));
+  app.notFound((c) => errorResponse(c, new NotFoundError(c.req.method, c.req.path)));
+
+  // The page holds no data; everything it shows comes from the token-protected API.
+  app.get('/inspect', (c) => c.html(INSPECT_PAGE));
+
+  api.use('*', async (c, next) => {
+    checkToken(token, c.req.header('authorization'), c.req.query('access_token'));
+    await next();
+  });
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_ADMIN_BODY_BYTES,
+      onError: (c) => errorResponse(c, new RequestBodyInvalidError(`it is larger than ${MAX_ADMIN_BODY_BYTES} bytes`)),
+    }),
+  );
+
+  api.get('/status', (c) =>
+    c.json({
+      engine: host.engineStatus(),
+      plugins: host.listPlugins(),
+      inFlight: host.reloadsInFlight(),
+      lastAttempts: Object.fromEntries(summary.lastAttempts),
+      markerGeneration: host.activeMarker().generation,
+    }),
+  );
+
+  api.get('/plugins', (c) => c.json({ plugins: host.listPlugins() }));
+  api.get('/plugins/:name', (c) => {
+    const name = c.req.param('name');
+    const plugin = host.listPlugins().find((p) => p.name === name);
+    if (!plugin) throw new UnknownPluginError(name, host.listPlugins().map((p) => p.name));
+    return c.json({ ...plugin, manifest: host.manifest(name), lastAttempt: summary.lastAttempts.get(`plugin:${name}`) ?? null });
+  });
+
+  api.post('/plugins/:name/try-activate', async (c) => {
+    const body = await readJson(c, tryActivatePluginBodySchema);
+    return reloadResponse(c, await host.tryActivatePlugin(c.req.param('name'), body.dir, { dryRun: body.dryRun }));
+  });
+
+  api.post('/plugins/:name/reload', async (c) => {
+    if (c.req.query('legacy') !== 'true') {
+      throw new InvalidArgumentError('query', 'this route is the LEGACY unload-then-load path and needs ?legacy=true; use POST /plugins/:name/try-activate for a safe reload');
+    }
+    const body = await readJson(c, legacyReloadBodySchema);
+    return reloadResponse(c, await host.reloadPluginLegacy(c.req.param('name'), body.dir));
+  });
+
+  api.post('/config/try-activate', async (c) => {
+    const body = await readJson(c, tryActivateConfigBodySchema);
+    const config = body.yaml === undefined ? body.file! : { yaml: body.yaml };
+    return reloadResponse(c, await host.tryActivateConfig(config, { dryRun: body.dryRun }));
+  });
+
+  api.get('/reloads', async (c) => {
+    const limit = Number(c.req.query('limit') ?? 100);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new InvalidArgumentError('limit', 'must be a whole number from 1 to 10000', c.req.query('limit'));
+    // Newest first.
+    return c.json({ reloads: (await host.history()).reverse().slice(0, limit) });
+  });
+  api.get('/reloads/:id', async (c) => {
+    const id = c.req.param('id');
+    const result = (await host.history()).find((r) => r.id === id);
+    if (!result) throw new UnknownReloadError(id);
+    return c.json(result);
+  });
+
+  api.get('/metrics', (c) => c.text(renderMetrics(host, summary), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  api.get('/machines', (c) => c.json(slotMachineGraphs()));
+
+  api.get('/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: HostEvent[] = [];
+      let wake: (() => void) | null = null;
+      const unsubscribe = host.events.subscribe((event) => {
+        queue.push(event);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ inFlight: host.reloadsInFlight() }) });
+      while (!stream.aborted) {
+        const event = queue.shift();
+        if (event) {
+          await stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
+          continue;
+        }
+        // Wait for the next event, or send a comment so proxies keep the stream open.
+        const timer = new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, SSE_KEEPALIVE_MS);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        await timer;
+        wake = null;
+        if (queue.length === 0 && !stream.aborted) await stream.write(': keep-alive\n\n');
+      }
+      unsubscribe();
+    }),
+  );
+
+  app.route('/api/v1', api);
+  return { app, summary, close: () => summary.close() };
+}
+
+/** Listen on `address` (host:port). */
+export async function startAdminServer(api: AdminApi, address: string): Promise<{ server: Server; address: string; close(): Promise<void> }> {
+  const at = address.lastIndexOf(':');
+  const hostname = address.slice(0, at).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(at + 1));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: api.app.fetch, hostname, port }, () => resolve(s as Server)) as Server;
+    s.once('error', reject);
+  });
+  return {
+    server,
+    address: boundAddress(server),
+    async close() {
+      api.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/** wfctl commands that talk to a running host over the admin API. */
+import { resolve } from 'node:path';
+import { ExitCode, InvalidArgumentError } from '../errors.js';
+import { isSuccess, type ReloadResult } from '../orchestrator/index.js';
+import { AdminClient, type ClientOptions } from './client.js';
+import { formatResultHuman } from './format.js';
+
+const print = (text: string): void => void process.stdout.write(`${text}\n`);
+const printJson = (value: unknown): void => print(JSON.stringify(value, null, 2));
+
+async function reportReload(options: ClientOptions, run: (client: AdminClient) => Promise<ReloadResult>): Promise<void> {
+  const result = await run(await AdminClient.create(options));
+  if (options.json) printJson(result);
+  else print(formatResultHuman(result));
+  process.exitCode = isSuccess(result.outcome) ? ExitCode.ok : ExitCode.reloadFailed;
+}
+
+export const pluginTryActivate = (name: string, dir: string, options: ClientOptions & { dryRun?: boolean }) =>
+  reportReload(options, async (client) => (await client.request<ReloadResult>('POST', `/plugins/${encodeURIComponent(name)}/try-activate`, { dir: resolve(dir), dryRun: options.dryRun ?? false })).body);
+
+export const pluginLegacyReload = (name: string, dir: string, options: ClientOptions & { legacy?: boolean }) => {
+  if (!options.legacy) {
+    throw new InvalidArgumentError('plugin reload', 'this is the legacy unload-then-load path and needs --legacy; for a safe reload use `wfctl plugin try-activate`');
+  }
+  return reportReload(options, async (client) => (await client.request<ReloadResult>('POST', `/plugins/${encodeURIComponent(name)}/reload?legacy=true`, { dir: resolve(dir) })).body);
+};
+
+export const configTryActivate = (file: string, options: ClientOptions & { dryRun?: boolean }) =>
+  reportReload(options, async (client) => (await client.request<ReloadResult>('POST', '/config/try-activate', { file: resolve(file), dryRun: options.dryRun ?? false })).body);
+
+interface Status {
+  engine: { generation: number; digest: string; address: string | null; source: string; requestsInFlight: number } | null;
+  plugins: Array<{ name: string; version: string; pid: number; alive: boolean; state: string; callsInFlight: number }>;
+  inFlight: Record<string, string>;
+  lastAttempts: Record<string, { id: string; outcome: string; finishedAt: string; failedStep: string | null; error: { code: string } | null }>;
+  markerGeneration: number;
+}
+
+export async function status(options: ClientOptions): Promise<void> {
+  const client = await AdminClient.create(options);
+  const { body } = await client.request<Status>('GET', '/status');
+  if (options.json) return printJson(body);
+  const engine = body.engine;
+  print(engine ? `engine   generation ${engine.generation}  config ${engine.digest.slice(0, 12)}  on ${engine.address}  (${engine.source})` : 'engine   none active');
+  for (const p of body.plugins) {
+    print(`plugin   ${p.name.padEnd(16)} ${p.version.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'up' : 'DOWN'}  slot ${p.state}`);
+  }
+  for (const [target, id] of Object.entries(body.inFlight)) print(`running  ${target}: reload ${id}`);
+  for (const [target, last] of Object.entries(body.lastAttempts)) {
+    const failed = isSuccess(last.outcome as ReloadResult['outcome']) ? '' : ` at ${last.failedStep} (${last.error?.code}); the previous version kept running`;
+    print(`last     ${target.padEnd(22)} ${last.outcome}${failed}  ${last.finishedAt}  ${last.id}`);
+  }
+}
+
+export async function reloads(id: string | undefined, options: ClientOptions & { limit?: string }): Promise<void> {
+  const client = await AdminClient.create(options);
+  if (id) {
+    const { body } = await client.request<ReloadResult>('GET', `/reloads/${encodeURIComponent(id)}`);
+    return options.json ? printJson(body) : print(formatResultHuman(body));
+  }
+  const limit = options.limit ?? '20';
+  const { body } = await client.request<{ reloads: ReloadResult[] }>('GET', `/reloads?limit=${encodeURIComponent(limit)}`);
+  if (options.json) return printJson(body);
+  if (body.reloads.length === 0) return print('no reloads yet');
+  for (const r of body.reloads) {
+    print(`${r.finishedAt}  ${r.id}  ${r.target.padEnd(20)} ${(r.outcome + (r.dryRun ? ' (dry run)' : '') + (r.legacy ? ' (legacy)' : '')).padEnd(22)} ${r.failedStep ? `at ${r.failedStep}: ${r.error?.code}` : ''}`);
+  }
+}
+
+/** `wfctl live`: the live view's URL, with the token. */
+export async function live(options: ClientOptions): Promise<void> {
+  const client = await AdminClient.create(options);
+  const token = client.authHeader.authorization?.slice(7) ?? '';
+  const url = `${client.base.replace(/\/api\/v1$/, '')}/inspect?token=${encodeURIComponent(token)}`;
+  if (options.json) printJson({ url });
+  else print(url);
+}

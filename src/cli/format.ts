@@ -1,0 +1,24 @@
+/** Human output for reload results and status: what happened, and what to do next. */
+import { formatReloadResult, isSuccess, type ReloadResult } from '../orchestrator/index.js';
+
+const nextStep = (result: ReloadResult): string | null => {
+  if (isSuccess(result.outcome)) return result.dryRun ? `next: run it without --dry-run to activate` : null;
+  if (result.outcome === 'failed') return 'next: the legacy path lost the plugin; activate a good version with `wfctl plugin try-activate`';
+  const code = result.error?.code ?? '';
+  if (code.startsWith('WFR_CONFIG') || code.startsWith('WFR_HTTP_PROBE') || code === 'WFR_LISTEN_FAILED') return 'next: fix the config (docs/config.md), then try again; `--dry-run` checks it without swapping';
+  return 'next: fix the plugin, check it with `wfctl plugin check DIR` (no host needed), then try again';
+};
+
+export function formatResultHuman(result: ReloadResult): string {
+  const mark = isSuccess(result.outcome) ? '✓' : '✗';
+  const lines = [`${mark} ${formatReloadResult(result)}`];
+  for (const step of result.steps) {
+    lines.push(`  ${step.error ? '✗' : '✓'} ${step.work.padEnd(15)} ${String(step.ms).padStart(6)} ms${step.error ? `  ${step.error.code}` : ''}`);
+  }
+  const tail = result.error?.details?.stderrTail;
+  if (Array.isArray(tail) && tail.length > 0) lines.push('  last stderr lines of the candidate:', ...tail.slice(-5).map((line) => `    ${String(line)}`));
+  lines.push(`  reload id: ${result.id}`);
+  const next = nextStep(result);
+  if (next) lines.push(`  ${next}`);
+  return lines.join('\n');
+}
