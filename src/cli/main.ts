@@ -82,7 +82,7 @@ withClientOptions(
     .command('watch')
     .description('follow reloads live: one line per transition, a spinner while one runs')
     .option('--count <n>', 'exit after this many reloads finished'),
-).action(watchReloads);
+).action((_options, command: Command) => watchReloads(command.optsWithGlobals()));
 
 withClientOptions(program.command('live').description('print the URL of the live view (the page the admin API serves)')).action(live);
 

@@ -48,10 +48,11 @@ export async function watchReloads(options: ClientOptions & { count?: string }):
     if (tty) process.stderr.write('\r\x1b[K');
     process.stdout.write(`${text}\n`);
   };
-  if (!options.json) line('watching reloads (Ctrl-C to stop)…');
   let seen = 0;
   try {
     for await (const { event, data } of readSse(response.body!)) {
+      // The host sends hello once this stream is subscribed: from here on, no reload is missed.
+      if (event === 'hello') line(options.json ? JSON.stringify({ type: 'hello', ...JSON.parse(data) }) : 'watching reloads (Ctrl-C to stop)…');
       if (event !== 'transition' && event !== 'reload') continue;
       const payload = JSON.parse(data) as HostEvent;
       if (options.json) line(data);

@@ -1,0 +1,126 @@
+/**
+ * The real wfctl binary against a real `wfctl serve` on loopback.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reloadListSchema, reloadResultSchema, statusSchema } from '../../src/api/schemas.js';
+import { writeConfig } from '../helpers/configs.js';
+import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
+import { startServe, wfctl, type RunningHost } from '../helpers/serve.js';
+
+let stateDir: string;
+let host: RunningHost;
+const run = (...args: string[]) => wfctl(host, stateDir, ...args);
+const marker = () => readFile(join(stateDir, 'active.json'), 'utf8');
+const statusJson = async () => statusSchema.parse(JSON.parse((await run('status', '--json')).stdout));
+
+beforeAll(async () => {
+  stateDir = await tempDir('wfr-cli-');
+  host = await startServe(stateDir, await writeConfig({ tag: 'A' }));
+});
+afterAll(() => host?.stop());
+
+describe('wfctl against a running host', () => {
+  it('try-activates a good plugin: exit 0, and --json is a reload result', async () => {
+    const result = await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '1.1.0' }), '--json');
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(reloadResultSchema.parse(JSON.parse(result.stdout))).toMatchObject({ outcome: 'activated', active: { version: '1.1.0' } });
+  });
+
+  it('rolls back a bad plugin: exit 1, naming the failed step, the stderr and what to do next', async () => {
+    const before = await statusJson();
+    const result = await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '9.0.0', flags: ['exit-early'] }));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/✗ plugin:fake: rolledBack at handshake: Plugin "fake" \(pid \d+\) exited with code 3/);
+    expect(result.stdout).toMatch(/Nothing changed: 1\.1\.0 \(pid \d+\) is still active\./);
+    expect(result.stdout).toMatch(/✗ handshake .* WFR_PLUGIN_EXITED/);
+    expect(result.stdout).toMatch(/last stderr lines of the candidate:\n {4}fatal: cannot open database/);
+    expect(result.stdout).toMatch(/next: fix the plugin, check it with `wfctl plugin check DIR`/);
+    const after = await statusJson();
+    expect(after.plugins).toEqual(before.plugins.map((p) => ({ ...p, state: 'rolledBack' })));
+    expect(after.lastAttempts['plugin:fake']).toMatchObject({ outcome: 'rolledBack', failedStep: 'handshake', error: { code: 'WFR_PLUGIN_EXITED' } });
+  });
+
+  it('a dry run exits 0 and changes nothing, as status and active.json show', async () => {
+    const before = await statusJson();
+    const file = await marker();
+    const result = await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '2.0.0' }), '--dry-run', '--json');
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ outcome: 'dryRunPassed', dryRun: true });
+    const after = await statusJson();
+    expect(after.plugins.map(({ state: _s, ...p }) => p)).toEqual(before.plugins.map(({ state: _s, ...p }) => p));
+    expect(after.engine).toEqual(before.engine);
+    expect(await marker()).toBe(file);
+  });
+
+  it('try-activates configs: a good one swaps (exit 0), a bad one rolls back (exit 1), a dry run changes nothing', async () => {
+    const good = await run('config', 'try-activate', await writeConfig({ tag: 'B' }));
+    expect(good.exitCode, good.stdout + good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/✓ config: activated generation 2/);
+    const bad = await run('config', 'try-activate', await writeConfig({ tag: 'C', extra: { probes: [{ request: 'GET /missing', expect: { status: 200 } }] } }));
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stdout).toMatch(/rolledBack at probe: Probe GET \/missing answered/);
+    expect(bad.stdout).toMatch(/next: fix the config/);
+    const file = await marker();
+    const dry = await run('config', 'try-activate', await writeConfig({ tag: 'D' }), '--dry-run');
+    expect(dry.exitCode).toBe(0);
+    expect(await marker()).toBe(file);
+    expect((await statusJson()).engine?.generation).toBe(2);
+  });
+
+  it('the legacy reload on a bad candidate loses the plugin (exit 1), and try-activate brings it back', async () => {
+    const result = await run('plugin', 'reload', 'fake', await makePluginDir({ version: '3.0.0', flags: ['hang-health'] }), '--legacy', '--json');
+    expect(result.exitCode).toBe(1);
+    expect(reloadResultSchema.parse(JSON.parse(result.stdout))).toMatchObject({ legacy: true, outcome: 'failed', active: null });
+    expect((await statusJson()).plugins.map((p) => p.name)).not.toContain('fake');
+    expect((await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '1.2.0' }))).exitCode).toBe(0);
+  });
+
+  it('follows reloads live with `reloads watch`', async () => {
+    const watch = wfctl(host, stateDir, 'reloads', 'watch', '--json', '--count', '1');
+    const { watchLines } = await import('../helpers/lines.js');
+    // The first line says the stream is subscribed; a reload started after it is seen whole.
+    await watchLines(watch.stdout!).waitFor(/"type":"hello"/);
+    await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '1.2.0' }), '--dry-run');
+    const result = await watch;
+    expect(result.exitCode).toBe(0);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.type !== 'hello');
+    expect(events.at(-1)).toMatchObject({ type: 'reload', result: { outcome: 'dryRunPassed' } });
+    expect(events.filter((e) => e.type === 'transition').map((e) => e.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'stoppingCandidate', 'dryRunPassed']);
+  });
+
+  it('keeps the history across a restart of the host', async () => {
+    const before = reloadListSchema.parse(JSON.parse((await run('reloads', '--json', '--limit', '100')).stdout)).reloads;
+    expect(before.length).toBeGreaterThanOrEqual(7);
+    await host.stop();
+    host = await startServe(stateDir);
+    const after = reloadListSchema.parse(JSON.parse((await run('reloads', '--json', '--limit', '100')).stdout)).reloads;
+    expect(after.map((r) => r.id)).toEqual(before.map((r) => r.id));
+    const one = await run('reloads', before[0]!.id);
+    expect(one.exitCode).toBe(0);
+    expect(one.stdout).toContain(`reload id: ${before[0]!.id}`);
+    // The engine and plugin came back from active.json.
+    expect((await statusJson()).engine?.generation).toBe(2);
+  });
+});
+
+describe('wfctl exit codes', () => {
+  it.each([
+    [['plugin', 'try-activate', 'fake'], 2, /missing required argument 'dir'/],
+    [['plugin', 'reload', 'fake', '/tmp'], 2, /needs --legacy/],
+    [['reloads', 'rl-does-not-exist'], 2, /No reload with id "rl-does-not-exist"/],
+    [['status', '--token', 'wrong'], 3, /Unauthorized: the bearer token is wrong/],
+    [['plugin', 'try-activate', 'Bad_Name', '/tmp'], 2, /Invalid plugin name/],
+  ])('wfctl %j exits %i', async (args, code, message) => {
+    const result = await run(...args);
+    expect(result.exitCode).toBe(code);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('exits 3 when no host answers', async () => {
+    const result = await wfctl(null, stateDir, 'status', '--admin', '127.0.0.1:9');
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toMatch(/Cannot reach the wfreload admin API at 127\.0\.0\.1:9/);
+  });
+});
