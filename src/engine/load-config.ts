@@ -28,7 +28,8 @@ const pathOf = (path: ReadonlyArray<PropertyKey>): string =>
 export function parseConfig(text: string, source: string): LoadedConfig {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new ConfigInvalidError(source, document.errors.map((error) => `✖ ${error.message.split('\n')[0]}${error.linePos ? ` (line ${error.linePos[0].line}, column ${error.linePos[0].col})` : ''}`));
+    // The yaml package's first message line already names the line and column.
+    throw new ConfigInvalidError(source, document.errors.map((error) => `✖ ${error.message.split('\n')[0]}`));
   }
   const parsed = engineConfigSchema.safeParse(document.toJS());
   if (!parsed.success) {

@@ -26,6 +26,15 @@ export interface PipelineReply {
 /** Calls `plugin.step`; rejects with a WfrError on any failure. */
 export type InvokePlugin = (plugin: string, step: string, input: unknown, timeoutMs: number | undefined) => Promise<unknown>;
 
+/** A `status` from a step's input, checked: a config typo must not become a wfreload bug report. */
+function httpStatus(value: unknown, index: number, step: string): number {
+  const status = Number(value);
+  if (!Number.isInteger(status) || status < 100 || status > 599) {
+    throw new PipelineStepError(step, index, `"status" must be an HTTP status from 100 to 599, got ${JSON.stringify(value)}`, 500);
+  }
+  return status;
+}
+
 export async function runPipeline(pipeline: PipelineConfig, scope: RequestScope, invoke: InvokePlugin): Promise<PipelineReply> {
   let last: unknown = null;
   for (const [index, step] of pipeline.steps.entries()) {
@@ -37,12 +46,12 @@ export async function runPipeline(pipeline: PipelineConfig, scope: RequestScope,
         last = scope.vars;
         break;
       case 'respond': {
-        const status = Number(input.status ?? 200);
+        const status = httpStatus(input.status ?? 200, index, 'respond');
         const headers = (input.headers ?? {}) as Record<string, string>;
         return { status, headers, body: 'body' in input ? input.body : last };
       }
       case 'fail':
-        throw new PipelineStepError('fail', index, String(input.message ?? 'the pipeline failed on purpose'), Number(input.status ?? 500));
+        throw new PipelineStepError('fail', index, String(input.message ?? 'the pipeline failed on purpose'), httpStatus(input.status ?? 500, index, 'fail'));
       default: {
         const [plugin, stepType] = step.use.split('.') as [string, string];
         try {

@@ -33,7 +33,7 @@ export async function probeEngine(engine: Engine, probes: ProbeConfig[], timeout
         }
       } catch (error) {
         if ((error as Error).name === 'TimeoutError') throw new HttpProbeTimeoutError(probe.request, timeoutMs);
-        throw error;
+        throw new HttpProbeFailedError(probe.request, probe.expect, { error: (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message });
       }
       const expected = probe.expect;
       if (response.status !== expected.status || (expected.body !== undefined && !containsSubset(body, expected.body))) {

@@ -31,9 +31,9 @@ interface CandidateBuild {
   boundListen: string | null;
 }
 
-/** The engine swap replaced, until it has drained. */
+/** What a swap replaced, until it has drained: the engine (none on the first swap) and the registry it used. */
 interface Retired {
-  engine: Engine;
+  engine: Engine | null;
   bindings: Map<string, PluginRef>;
 }
 
@@ -149,10 +149,13 @@ export class EngineRuntime {
       if (exit) throw exit;
     }
     const now = new Date().toISOString();
+    const before = this.store.activeMarker;
     await this.store.updateActiveMarker((marker) => {
+      const previous = marker.plugins;
       marker.plugins = {};
       for (const [name, ref] of build.bindings) {
-        const kept = marker.plugins[name];
+        // A shared plugin keeps its entry: it was activated earlier, by another reload.
+        const kept = previous[name];
         marker.plugins[name] = kept?.digest === ref.digest ? kept : { version: ref.version, dir: this.store.toStatePath(ref.dir), digest: ref.digest, activatedAt: now, reloadId: request.reloadId };
       }
       marker.engine = {
@@ -165,11 +168,21 @@ export class EngineRuntime {
         reloadId: request.reloadId,
       };
     });
+    // A plugin may have died while the marker was written: put the marker back and fail before any pointer moves.
+    for (const ref of build.bindings.values()) {
+      const exit = this.host.process(ref).exitError('the swap');
+      if (!exit) continue;
+      await this.store.updateActiveMarker((marker) => {
+        marker.plugins = before.plugins;
+        marker.engine = before.engine;
+      });
+      throw exit;
+    }
     // One synchronous step: no request can see the new engine with the old registry or the reverse.
     const previous = this.engine;
     const previousBindings = this.host.replaceRegistry(build.bindings);
     this.engine = engine;
-    this.retired = previous && { engine: previous, bindings: previousBindings };
+    this.retired = { engine: previous, bindings: previousBindings };
     this.builds.delete(request.reloadId);
     return previous && refOf(previous);
   }
@@ -181,11 +194,14 @@ export class EngineRuntime {
     if (!retired) return;
     const log = this.options.logger;
     try {
-      if (!(await retired.engine.drain(this.options.timeouts.drainMs))) {
-        log.warn({ generation: retired.engine.generation }, `engine drain timed out after ${this.options.timeouts.drainMs} ms`);
+      if (retired.engine) {
+        if (!(await retired.engine.drain(this.options.timeouts.drainMs))) {
+          log.warn({ generation: retired.engine.generation }, `engine drain timed out after ${this.options.timeouts.drainMs} ms`);
+        }
+        const oldListen = retired.engine.loaded.config.http.listen;
+        if (oldListen !== this.engine?.loaded.config.http.listen) await this.frontDoor.close(oldListen);
       }
-      const oldListen = retired.engine.loaded.config.http.listen;
-      if (oldListen !== this.engine?.loaded.config.http.listen) await this.frontDoor.close(oldListen);
+      // Plugins the new registry dropped (including ones activated by hand before the first config) stop now.
       for (const ref of retired.bindings.values()) {
         if (!this.host.isActiveInstance(ref.instanceId)) await this.host.drainAndStop(ref);
       }
@@ -217,9 +233,10 @@ export class EngineRuntime {
     const entry = this.store.activeMarker.engine;
     if (!entry) return;
     const loaded = parseConfig(await readFile(this.store.fromStatePath(entry.file), 'utf8'), entry.source);
+    // Bind first: an engine that cannot listen is not reported active.
+    await this.frontDoor.bind(loaded.config.http.listen);
     // The restored engine routes through the registry the plugins were restored into.
     this.engine = new Engine(entry.generation, loaded, this.invokeThrough(this.host.registry));
-    await this.frontDoor.bind(loaded.config.http.listen);
   }
 
   async close(): Promise<void> {

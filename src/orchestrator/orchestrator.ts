@@ -288,7 +288,7 @@ export class Orchestrator {
    * Re-read the active engine's config file (what SIGHUP does) through the
    * same try-activate path. Throws InvalidArgumentError when no config is active.
    */
-  reloadCurrentConfig(options: TryActivateOptions = {}): Promise<ConfigReloadResult> {
+  async reloadCurrentConfig(options: TryActivateOptions = {}): Promise<ConfigReloadResult> {
     const source = this.engines.active?.loaded.source;
     if (!source) throw new InvalidArgumentError('reload', 'no engine config is active, so there is no file to re-read');
     return this.tryActivateConfig(source, options);

@@ -14,7 +14,7 @@ describe('wfctl serve', () => {
   it('re-reads its config on SIGHUP through try-activate, and stops every plugin on SIGTERM', async () => {
     const stateDir = await tempDir('wfr-serve-');
     const file = await writeConfig({ tag: 'A' });
-    const serve = execa(process.execPath, [wfctl, 'serve', '--config', file, '--state-dir', stateDir, '--log-level', 'warn'], { reject: false });
+    const serve = execa(process.execPath, [wfctl, 'serve', '--config', file, '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'warn'], { reject: false });
     const out = watchLines(serve.stdout!);
     const address = (await out.waitFor(/front door on http:\/\//)).match(/http:\/\/(\S+)/)![1]!;
     const tag = async () => ((await (await fetch(`http://${address}/echo/x`)).json()) as { input: { tag: string } }).input.tag;
@@ -45,8 +45,19 @@ describe('wfctl serve', () => {
 
   it('exits 1 with the reason when the first config fails and nothing was active', async () => {
     const stateDir = await tempDir('wfr-serve-');
-    const result = await execa(process.execPath, [wfctl, 'serve', '--config', await writeConfig({ plugin: { flags: ['unhealthy'] } }), '--state-dir', stateDir, '--log-level', 'silent'], { reject: false });
+    const result = await execa(process.execPath, [wfctl, 'serve', '--config', await writeConfig({ plugin: { flags: ['unhealthy'] } }), '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'silent'], { reject: false });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/config: rolledBack at build: Plugin "fake" answered health with \{"status":"degraded"\}/);
+  });
+
+  it('answers SIGHUP without an active config with a message, and keeps running', async () => {
+    const stateDir = await tempDir('wfr-serve-');
+    const serve = execa(process.execPath, [wfctl, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'silent'], { reject: false });
+    const out = watchLines(serve.stdout!);
+    await out.waitFor(/admin API on/);
+    serve.kill('SIGHUP');
+    expect(await out.waitFor(/SIGHUP:/)).toMatch(/no engine config is active, so there is no file to re-read/);
+    serve.kill('SIGTERM');
+    expect((await serve).exitCode).toBe(0);
   });
 });

@@ -129,3 +129,20 @@ describe('a successful config swap', () => {
     expect((await ask()).body.input.tag).toBe('A');
   });
 });
+
+describe('the first config swap', () => {
+  it('stops plugins activated by hand that the config does not use, and shares those it does', async () => {
+    const t = await openTestHost();
+    try {
+      const { makePluginDir } = await import('../helpers/plugin-dirs.js');
+      const stray = await t.host.tryActivatePlugin('stray', await makePluginDir({ name: 'stray' }));
+      const result = await t.host.tryActivateConfig(await writeConfig({ tag: 'A' }));
+      expect(result.outcome).toBe('activated');
+      expect(isAlive(stray.active!.pid)).toBe(false);
+      expect(t.host.listPlugins().map((p) => p.name)).toEqual(['fake']);
+      expect(Object.keys(JSON.parse(await t.readMarker()).plugins)).toEqual(['fake']);
+    } finally {
+      await t.close();
+    }
+  });
+});
