@@ -1,0 +1,55 @@
+/**
+ * The live view in a real browser (Debian's chromium through playwright-core):
+ * it draws the slot machines, and highlights the state a reload reaches.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { writeConfig } from '../helpers/configs.js';
+import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
+import { startServe, wfctl, type RunningHost } from '../helpers/serve.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const screenshot = fileURLToPath(new URL('../../docs/live-view.png', import.meta.url));
+
+let browser: Browser;
+let host: RunningHost;
+let stateDir: string;
+
+beforeAll(async () => {
+  stateDir = await tempDir('wfr-live-');
+  host = await startServe(stateDir, await writeConfig({ tag: 'A' }));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await host?.stop();
+});
+
+it('shows each slot machine and follows a reload triggered through the API to its outcome', async () => {
+  const url = JSON.parse((await wfctl(host, stateDir, 'live', '--json')).stdout).url as string;
+  const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+  await page.goto(url);
+  await page.waitForSelector('body[data-live="true"]');
+  // Both kinds of slot are drawn from the machine definitions, with their current state.
+  await page.waitForSelector('.slot[data-actor="engine"][data-current="active"]');
+  await page.waitForSelector('.slot[data-actor="plugin:fake"][data-current="active"]');
+  const pluginStates = await page.locator('.slot[data-actor="plugin:fake"] .state').evaluateAll((boxes) => boxes.map((b) => (b as HTMLElement).dataset.state));
+  expect(pluginStates).toEqual(expect.arrayContaining(['idle', 'staging', 'staged', 'candidateStarted', 'handshaked', 'probed', 'draining', 'active', 'rolledBack']));
+
+  // A bad candidate through the API: the page sees the slot end in rolledBack, and the result row.
+  const bad = await wfctl(host, stateDir, 'plugin', 'try-activate', 'fake', await makePluginDir({ version: '2.0.0', flags: ['unhealthy'] }), '--json');
+  const result = JSON.parse(bad.stdout);
+  await page.waitForSelector('.slot[data-actor="plugin:fake"][data-current="rolledBack"] .state.current.bad');
+  await page.waitForSelector(`tr[data-reload="${result.id}"] td.rolledBack`);
+  expect(await page.locator(`tr[data-reload="${result.id}"]`).innerText()).toContain('WFR_PLUGIN_UNHEALTHY');
+
+  // A good one: back to active.
+  await wfctl(host, stateDir, 'plugin', 'try-activate', 'fake', await makePluginDir({ version: '2.1.0' }));
+  await page.waitForSelector('.slot[data-actor="plugin:fake"][data-current="active"]');
+  await page.screenshot({ path: process.env.CI ? join(stateDir, 'live-view.png') : screenshot, fullPage: true });
+});
