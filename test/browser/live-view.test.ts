@@ -38,7 +38,7 @@ it('shows each slot machine and follows a reload triggered through the API to it
   // Both kinds of slot are drawn from the machine definitions, with their current state.
   await page.waitForSelector('.slot[data-actor="engine"][data-current="active"]');
   await page.waitForSelector('.slot[data-actor="plugin:fake"][data-current="active"]');
-  const pluginStates = await page.locator('.slot[data-actor="plugin:fake"] .state').evaluateAll((boxes) => boxes.map((b) => (b as HTMLElement).dataset.state));
+  const pluginStates = await page.locator('.slot[data-actor="plugin:fake"] .state').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('data-state')));
   expect(pluginStates).toEqual(expect.arrayContaining(['idle', 'staging', 'staged', 'candidateStarted', 'handshaked', 'probed', 'draining', 'active', 'rolledBack']));
 
   // A bad candidate through the API: the page sees the slot end in rolledBack, and the result row.

@@ -1,0 +1,76 @@
+/**
+ * docs/api.md, generated from the same zod schemas the server validates with
+ * (`npm run docs:api`). test/api/api-doc.test.ts fails when the file is stale.
+ */
+import { z } from 'zod';
+import {
+  errorBodySchema,
+  legacyReloadBodySchema,
+  pluginListSchema,
+  pluginStatusSchema,
+  reloadListSchema,
+  reloadResultSchema,
+  statusSchema,
+  tryActivateConfigBodySchema,
+  tryActivatePluginBodySchema,
+} from './schemas.js';
+
+interface RouteDoc {
+  method: 'GET' | 'POST';
+  path: string;
+  summary: string;
+  body?: z.ZodType;
+  ok: { status: string; schema?: z.ZodType; text?: string };
+  errors: string;
+}
+
+const RESULT_STATUSES = '422 rolled back, rejected or (legacy) failed, with the reload result as body; 400 bad body; 409 a reload of that target (or a config reload) is running: `error.details.inFlightId` names it';
+
+export const ROUTES: RouteDoc[] = [
+  { method: 'GET', path: '/api/v1/status', summary: 'The active engine, every plugin, reloads in flight, and the last attempt per target (a failed one shows that the previous version kept running).', ok: { status: '200', schema: statusSchema }, errors: '401' },
+  { method: 'GET', path: '/api/v1/plugins', summary: 'The active plugins.', ok: { status: '200', schema: pluginListSchema }, errors: '401' },
+  { method: 'GET', path: '/api/v1/plugins/:name', summary: 'One active plugin, with its manifest and last attempt.', ok: { status: '200', schema: pluginStatusSchema.extend({ manifest: z.record(z.string(), z.unknown()), lastAttempt: z.unknown() }) }, errors: '401; 404 `WFR_UNKNOWN_PLUGIN`' },
+  { method: 'POST', path: '/api/v1/plugins/:name/try-activate', summary: 'Stage, start, handshake and probe `dir` beside the running version; swap only if every check passes. `dryRun` stops after the probe.', body: tryActivatePluginBodySchema, ok: { status: '200 activated or dry run passed', schema: reloadResultSchema }, errors: RESULT_STATUSES },
+  { method: 'POST', path: '/api/v1/plugins/:name/reload?legacy=true', summary: 'LEGACY: unload the running version first, then load `dir` (a bad candidate leaves nothing running). Kept only for contrast; without `?legacy=true` it answers 400.', body: legacyReloadBodySchema, ok: { status: '200 activated', schema: reloadResultSchema }, errors: RESULT_STATUSES },
+  { method: 'POST', path: '/api/v1/config/try-activate', summary: 'Build and probe a new engine from `file` (a path on the host) or `yaml` (the text) beside the running one; swap only if every check passes.', body: tryActivateConfigBodySchema, ok: { status: '200 activated or dry run passed', schema: reloadResultSchema }, errors: RESULT_STATUSES },
+  { method: 'GET', path: '/api/v1/reloads?limit=N', summary: 'Reload history from the journal (survives restarts), newest first; `limit` 1–10000, default 100.', ok: { status: '200', schema: reloadListSchema }, errors: '400 bad limit; 401' },
+  { method: 'GET', path: '/api/v1/reloads/:id', summary: 'One reload result.', ok: { status: '200', schema: reloadResultSchema }, errors: '401; 404 `WFR_UNKNOWN_RELOAD`' },
+  {
+    method: 'GET',
+    path: '/api/v1/events',
+    summary: 'Server-Sent Events. `hello` once subscribed; `transition` for every slot state change of a reload (reload id, target, state, the step just finished with its timing); `reload` with each finished result; `inspect` with every XState snapshot change of every actor. A `: keep-alive` comment every 15 s. EventSource clients may pass the token as `?access_token=`.',
+    ok: { status: '200', text: 'text/event-stream' },
+    errors: '401',
+  },
+  { method: 'GET', path: '/api/v1/metrics', summary: 'Prometheus text format: `wfreload_reloads_total{kind,outcome}`, `wfreload_last_success_timestamp_seconds{target}`, `wfreload_active_engine_generation`, `wfreload_active_marker_generation`, `wfreload_reloads_in_flight`, `wfreload_plugin_up{plugin,version}`, `wfreload_plugin_unexpected_exits_total{plugin}`.', ok: { status: '200', text: 'text/plain; version=0.0.4' }, errors: '401' },
+  { method: 'GET', path: '/api/v1/machines', summary: 'The slot machines (pluginSlot, engineConfig) as graphs of states and transitions, for the live view.', ok: { status: '200', text: 'JSON' }, errors: '401' },
+  { method: 'GET', path: '/inspect', summary: 'The live view page (no data in it; open it as `/inspect?token=TOKEN`, or run `wfctl live`).', ok: { status: '200', text: 'text/html' }, errors: '' },
+];
+
+const schemaBlock = (schema: z.ZodType, io: 'input' | 'output') => ['```json', JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' }), null, 2), '```'].join('\n');
+
+export function renderApiDoc(): string {
+  const out: string[] = [
+    '# Admin API reference',
+    '',
+    '<!-- Generated from src/api/schemas.ts by `npm run docs:api`; do not edit by hand. -->',
+    '',
+    '`wfctl serve` serves the admin API on `--admin HOST:PORT` (default `127.0.0.1:7070`, loopback). Every route under `/api/v1` needs `Authorization: Bearer TOKEN`, where TOKEN is the content of `STATE/admin.token` (created on first start, mode 0600). Bodies are JSON, at most 1.0625 MiB; an error answer is always `{"error": {"code", "message", "details"?}}` with a code from [errors.md](errors.md).',
+    '',
+    '| method | path | success | errors |',
+    '|---|---|---|---|',
+    ...ROUTES.map((r) => `| ${r.method} | \`${r.path}\` | ${r.ok.status} | ${r.errors} |`),
+    '',
+    'All routes also answer 401 `WFR_UNAUTHORIZED` without a valid token (except `/inspect`), and 404 `WFR_NOT_FOUND` for an unknown route.',
+    '',
+  ];
+  for (const route of ROUTES) {
+    out.push(`## ${route.method} ${route.path}`, '', route.summary, '');
+    if (route.body) out.push('Request body (JSON Schema):', '', schemaBlock(route.body, 'input'), '');
+    out.push(`Answer ${route.ok.status}: ${route.ok.schema ? 'JSON, with this schema:' : route.ok.text}`, '');
+    if (route.ok.schema) out.push(schemaBlock(route.ok.schema, 'output'), '');
+    if (route.errors) out.push(`Errors: ${route.errors}.`, '');
+  }
+  out.push('## Error body', '', schemaBlock(errorBodySchema, 'output'), '');
+  return out.join('\n');
+}
