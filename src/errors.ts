@@ -360,6 +360,18 @@ export class StateCorruptError extends WfrError {
   }
 }
 
+export class StateLockedError extends WfrError {
+  readonly code = 'WFR_STATE_LOCKED';
+  override readonly httpStatus = 409;
+  override readonly exitCode = ExitCode.badInput;
+  constructor(stateDir: string, owner: { pid: number; startedAt?: string; hostname?: string }) {
+    super(
+      `The state directory ${stateDir} is in use by another wfreload host (pid ${owner.pid}${owner.hostname ? ` on ${owner.hostname}` : ''}${owner.startedAt ? `, started ${owner.startedAt}` : ''}). Stop that host, or use another --state-dir; one directory has one writer.`,
+      { stateDir, owner },
+    );
+  }
+}
+
 /** Wraps anything that is not a WfrError so results always carry a code. */
 export class InternalError extends WfrError {
   readonly code = 'WFR_INTERNAL';

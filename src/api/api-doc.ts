@@ -55,7 +55,7 @@ export function renderApiDoc(): string {
     '',
     '<!-- Generated from src/api/schemas.ts by `npm run docs:api`; do not edit by hand. -->',
     '',
-    '`wfctl serve` serves the admin API on `--admin HOST:PORT` (default `127.0.0.1:7070`, loopback). Every route under `/api/v1` needs `Authorization: Bearer TOKEN`, where TOKEN is the content of `STATE/admin.token` (created on first start, mode 0600). Bodies are JSON, at most 1.0625 MiB; an error answer is always `{"error": {"code", "message", "details"?}}` with a code from [errors.md](errors.md).',
+    '`wfctl serve` serves the admin API on `--admin HOST:PORT` (default `127.0.0.1:7070`, loopback). Every route under `/api/v1` needs `Authorization: Bearer TOKEN`, where TOKEN is the content of `STATE/admin.token` (created on first start, mode 0600). Bodies are JSON, at most 2.0625 MiB (room for a 1 MiB inline YAML once JSON-escaped); an error answer is always `{"error": {"code", "message", "details"?}}` with a code from [errors.md](errors.md).',
     '',
     '| method | path | success | errors |',
     '|---|---|---|---|',

@@ -20,7 +20,8 @@ import { ReloadSummary } from './reload-summary.js';
 import { legacyReloadBodySchema, tryActivateConfigBodySchema, tryActivatePluginBodySchema } from './schemas.js';
 
 /** Largest admin request body; inline configs are the big ones. */
-export const MAX_ADMIN_BODY_BYTES = 1024 * 1024 + 64 * 1024;
+// A 1 MiB YAML grows when JSON-escaped (quotes, newlines): leave room for that.
+export const MAX_ADMIN_BODY_BYTES = 2 * 1024 * 1024 + 64 * 1024;
 const SSE_KEEPALIVE_MS = 15_000;
 
 export interface AdminApi {
@@ -66,7 +67,11 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
     '*',
     bodyLimit({
       maxSize: MAX_ADMIN_BODY_BYTES,
-      onError: (c) => errorResponse(c, new RequestBodyInvalidError(`it is larger than ${MAX_ADMIN_BODY_BYTES} bytes`)),
+      onError: (c) => {
+        // The rest of the body is never read: close the connection so a client cannot reuse a socket with bytes still in it.
+        c.header('Connection', 'close');
+        return errorResponse(c, new RequestBodyInvalidError(`it is larger than ${MAX_ADMIN_BODY_BYTES} bytes`));
+      },
     }),
   );
 

@@ -124,7 +124,13 @@ export class Orchestrator {
   /** Open the state directory and start the plugins active.json names. */
   static async open(raw: OrchestratorOptions): Promise<Orchestrator> {
     const orchestrator = new Orchestrator(normalizeOrchestratorOptions(raw));
-    await orchestrator.restore(await orchestrator.store.open());
+    const marker = await orchestrator.store.open();
+    try {
+      await orchestrator.restore(marker);
+    } catch (error) {
+      await orchestrator.close();
+      throw error;
+    }
     return orchestrator;
   }
 
@@ -377,6 +383,7 @@ export class Orchestrator {
     this.root.stop();
     await this.engines.close();
     await this.host.stopAll();
+    await this.store.close();
   }
 
   private assertOpen(): void {

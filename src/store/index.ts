@@ -5,3 +5,5 @@ export type { ActiveEngine, ActiveMarker, ActivePlugin } from './active-marker.j
 export { appendJournal, readJournal } from './journal.js';
 export { stagePlugin, removeStagedPlugin } from './stage-plugin.js';
 export type { StagedPluginDir } from './stage-plugin.js';
+export { acquireStateLock, processStartTicks } from './state-lock.js';
+export type { StateLock } from './state-lock.js';

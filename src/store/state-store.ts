@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readActiveMarker, writeActiveMarker, type ActiveMarker } from './active-marker.js';
 import { appendJournal, readJournal } from './journal.js';
+import { acquireStateLock, type StateLock } from './state-lock.js';
 import { removeStagedPlugin, stagePlugin, type StagedPluginDir } from './stage-plugin.js';
 
 export class StateStore {
@@ -14,6 +15,7 @@ export class StateStore {
   readonly markerPath: string;
   readonly journalPath: string;
   private marker: ActiveMarker | null = null;
+  private lock: StateLock | null = null;
   private writes: Promise<unknown> = Promise.resolve();
 
   constructor(root: string) {
@@ -22,10 +24,24 @@ export class StateStore {
     this.journalPath = join(this.root, 'journal.ndjson');
   }
 
+  /** Take the single-writer lock, then read the marker. Throws StateLockedError if another host holds the directory. */
   async open(): Promise<ActiveMarker> {
     await mkdir(this.root, { recursive: true });
-    this.marker = await readActiveMarker(this.markerPath);
+    this.lock = await acquireStateLock(this.root);
+    try {
+      this.marker = await readActiveMarker(this.markerPath);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
     return this.marker;
+  }
+
+  /** Release the lock (after the last write). */
+  async close(): Promise<void> {
+    await this.writes.catch(() => {});
+    await this.lock?.release();
+    this.lock = null;
   }
 
   /** The marker as last read or written (a copy). */

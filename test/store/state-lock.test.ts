@@ -1,0 +1,42 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { StateLockedError } from '../../src/errors.js';
+import { acquireStateLock, processStartTicks } from '../../src/store/index.js';
+import { tempDir } from '../helpers/plugin-dirs.js';
+import { hostname } from 'node:os';
+
+describe('the state directory lock', () => {
+  it('lets one host in and refuses a second, naming the pid that holds it', async () => {
+    const dir = await tempDir();
+    const first = await acquireStateLock(dir);
+    const second = await acquireStateLock(dir).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(StateLockedError);
+    expect((second as Error).message).toContain(`in use by another wfreload host (pid ${process.pid}`);
+    await first.release();
+    await (await acquireStateLock(dir)).release();
+  });
+
+  it('takes over the lock of a host that died', async () => {
+    const dir = await tempDir();
+    const dead = await execa(process.execPath, ['-e', 'console.log(process.pid)']);
+    await writeFile(join(dir, 'lock'), JSON.stringify({ pid: Number(dead.stdout), startTicks: '1', hostname: hostname(), startedAt: 'then' }));
+    const lock = await acquireStateLock(dir);
+    expect(JSON.parse(await readFile(join(dir, 'lock'), 'utf8')).pid).toBe(process.pid);
+    await lock.release();
+  });
+
+  it('takes over a lock whose pid now belongs to another process (pid reuse)', async () => {
+    const dir = await tempDir();
+    // Our own pid, but a start time that is not ours: the recorded owner is gone.
+    await writeFile(join(dir, 'lock'), JSON.stringify({ pid: process.pid, startTicks: `${await processStartTicks(process.pid)}0`, hostname: hostname(), startedAt: 'then' }));
+    await (await acquireStateLock(dir)).release();
+  });
+
+  it('takes over a torn lock file left by a crash between create and write', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'lock'), '{"pid": 12');
+    await (await acquireStateLock(dir)).release();
+  });
+});
