@@ -93,4 +93,11 @@ describe('a successful swap', () => {
       await again.close();
     }
   });
+
+  it('logs one pino line per transition, each with the reload id, target and state', async () => {
+    const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    const lines = t.logs.filter((line) => line.reloadId === result.id && line.state);
+    expect(lines.map((line) => line.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'probed', 'draining', 'active']);
+    expect(lines.every((line) => line.target === 'plugin:fake' && line.level === 30)).toBe(true);
+  });
 });
