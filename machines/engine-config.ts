@@ -2,7 +2,7 @@
  * The engine slot: one per host, long-lived, pure.
  *
  * A config reload walks `staging → staged → candidateBuilt → probed →
- * draining → active`. As in the plugin slot, each state names the condition
+ * confirming → draining → active`. As in the plugin slot, each state names the condition
  * reached and invokes the work that leads to the next; the bodies come from
  * src/ through `.provide(...)`.
  *
@@ -10,7 +10,9 @@
  * - `commitSwap` (the engine pointer change) runs only in `probed`, entered
  *   only on PROBE_PASSED from `candidateBuilt`, entered only on BUILT.
  * - `drainPrevious`, the only work that stops the current engine, its
- *   listener or its plugins, runs only in `draining`, entered only on SWAPPED.
+ *   listener or its plugins, runs only in `draining`, entered only on
+ *   CONFIRMED after SWAPPED; a candidate that fails inside the confirmation
+ *   window is swapped back (`swappingBack`) onto the engine still running.
  * - Any failure before the swap ends in `rolledBack` (or `rejected` while
  *   staging), after `discardCandidate` released every candidate resource.
  */
@@ -65,6 +67,9 @@ export type EngineConfigEvent =
   | { type: 'BUILT'; candidate: EngineRef }
   | { type: 'PROBE_PASSED' }
   | { type: 'SWAPPED'; previous: EngineRef | null }
+  | { type: 'CONFIRMED' }
+  | { type: 'CONFIRM_FAILED'; error: EngineSlotError }
+  | { type: 'SWAPPED_BACK' }
   | { type: 'DRAINED' }
   | { type: 'CANDIDATE_DISCARDED' }
   | { type: 'STEP_FAILED'; error: EngineSlotError };
@@ -75,6 +80,8 @@ export const engineConfigWork = {
   staged: 'build',
   candidateBuilt: 'probe',
   probed: 'swap',
+  confirming: 'confirm',
+  swappingBack: 'swap back',
   draining: 'drain',
   stoppingCandidate: 'stop candidate',
   rollingBack: 'roll back',
@@ -102,6 +109,10 @@ export const engineConfigMachine = setup({
     probeCandidate: work<{ candidate: EngineRef; request: ConfigReloadRequest }>(),
     /** Write the active marker (engine and plugins in one write), then point the front door at the candidate. */
     commitSwap: work<{ candidate: EngineRef; request: ConfigReloadRequest; staged: StagedConfig }>(),
+    /** Watch the new engine's own plugins through the confirmation window; then mark the swap confirmed on disk (CONFIRMED), else CONFIRM_FAILED. */
+    confirmCandidate: work<{ request: ConfigReloadRequest }>(),
+    /** Point the front door and registry back at the replaced engine, revert the marker, release the candidate. Never fails. */
+    swapBack: work<{ request: ConfigReloadRequest; staged: StagedConfig | null }>(),
     /** Drain the replaced engine, close a listener it no longer needs, stop plugins nothing uses. Never fails. */
     drainPrevious: work<{ previous: EngineRef | null }>(),
     /** Stop candidate-only plugins, close candidate sockets, remove files this reload created. Never fails. */
@@ -153,13 +164,24 @@ export const engineConfigMachine = setup({
     probed: {
       invoke: { id: 'commitSwap', src: 'commitSwap', input: ({ context }) => ({ candidate: context.candidate!, request: context.request!, staged: context.staged! }) },
       on: {
-        SWAPPED: {
-          target: 'draining',
-          actions: assign({ previous: ({ event }) => event.previous, staged: null }),
-        },
+        SWAPPED: { target: 'confirming', actions: assign({ previous: ({ event }) => event.previous }) },
         // commitSwap fails only before the pointer moves.
         STEP_FAILED: fail,
       },
+    },
+
+    // Swapped, not yet confirmed: the replaced engine and its plugins are alive, ready to take over again.
+    confirming: {
+      invoke: { id: 'confirmCandidate', src: 'confirmCandidate', input: ({ context }) => ({ request: context.request! }) },
+      on: {
+        CONFIRMED: { target: 'draining', actions: assign({ staged: null }) },
+        CONFIRM_FAILED: { target: 'swappingBack', actions: 'recordError' },
+      },
+    },
+
+    swappingBack: {
+      invoke: { id: 'swapBack', src: 'swapBack', input: ({ context }) => ({ request: context.request!, staged: context.staged }) },
+      on: { SWAPPED_BACK: { target: 'rolledBack', actions: assign({ staged: null, previous: null }) } },
     },
 
     draining: {

@@ -2,7 +2,7 @@
  * The plugin slot: one per plugin name, long-lived, pure.
  *
  * A reload walks `staging → staged → candidateStarted → handshaked → probed →
- * draining → active`. Each state names the condition reached so far and runs
+ * confirming → draining → active`. Each state names the condition reached so far and runs
  * (as an invoked actor) the work that leads to the next one. Every piece of
  * work is a named actor whose body is supplied from src/ with `.provide(...)`;
  * this file never touches a process, a file or a socket.
@@ -13,7 +13,11 @@
  *   only in `probed`, which is reachable only through HANDSHAKE_PASSED and then
  *   PROBE_PASSED.
  * - The current plugin is never stopped before the swap: `drainPrevious`, the
- *   only actor that stops it, runs only in `draining`, entered only on SWAPPED.
+ *   only actor that stops it, runs only in `draining`, entered only on
+ *   CONFIRMED, after SWAPPED. Until then the replaced plugin stays alive, so a
+ *   candidate that fails inside the confirmation window is swapped back
+ *   (`swappingBack`, the only other pointer change) and the reload ends
+ *   `rolledBack` on the old process.
  * - Every failure before the swap leads to `rollingBack` (or `rejected` when
  *   nothing was staged), which discards the candidate and nothing else.
  */
@@ -74,6 +78,9 @@ export type PluginSlotEvent =
   | { type: 'HANDSHAKE_PASSED' }
   | { type: 'PROBE_PASSED' }
   | { type: 'SWAPPED'; previous: PluginRef | null }
+  | { type: 'CONFIRMED' }
+  | { type: 'CONFIRM_FAILED'; error: SlotError }
+  | { type: 'SWAPPED_BACK' }
   | { type: 'DRAINED' }
   | { type: 'CANDIDATE_DISCARDED' }
   | { type: 'STEP_FAILED'; error: SlotError }
@@ -86,6 +93,8 @@ export const pluginSlotWork = {
   candidateStarted: 'handshake',
   handshaked: 'probe',
   probed: 'swap',
+  confirming: 'confirm',
+  swappingBack: 'swap back',
   draining: 'drain',
   stoppingCandidate: 'stop candidate',
   rollingBack: 'roll back',
@@ -119,6 +128,10 @@ export const pluginSlotMachine = setup({
     probeCandidate: work<{ candidate: PluginRef }>(),
     /** Write the active marker, then point the registry at the candidate. The only pointer change. */
     commitSwap: work<{ candidate: PluginRef; request: ReloadRequest }>(),
+    /** Watch the new plugin for the confirmation window (health calls, exits); on success mark it confirmed on disk (CONFIRMED), else CONFIRM_FAILED. */
+    confirmCandidate: work<{ current: PluginRef; previous: PluginRef | null; request: ReloadRequest }>(),
+    /** Point the registry and the marker back at the replaced plugin and kill the failed one. Never fails. */
+    swapBack: work<{ failed: PluginRef; previous: PluginRef | null; staged: StagedPlugin | null; request: ReloadRequest }>(),
     /** Let in-flight calls on the replaced plugin finish, then stop it. Never fails: the swap already happened. */
     drainPrevious: work<{ previous: PluginRef | null }>(),
     /** Kill the candidate (if started) and remove its staged directory (if this reload created it). */
@@ -224,16 +237,32 @@ export const pluginSlotMachine = setup({
         input: ({ context }) => ({ candidate: context.candidate!, request: context.request! }),
       },
       on: {
-        SWAPPED: {
-          target: 'draining',
-          actions: assign({
-            previous: ({ event }) => event.previous,
-            candidate: null,
-            staged: null,
-          }),
-        },
+        // The candidate stays in context: it is what `confirming` watches and what a swap-back removes.
+        SWAPPED: { target: 'confirming', actions: assign({ previous: ({ event }) => event.previous }) },
         STEP_FAILED: { target: 'rollingBack', actions: 'recordError' },
       },
+    },
+
+    // Swapped, not yet confirmed: the replaced plugin is alive and idle, ready to take over again.
+    confirming: {
+      invoke: {
+        id: 'confirmCandidate',
+        src: 'confirmCandidate',
+        input: ({ context }) => ({ current: context.candidate!, previous: context.previous, request: context.request! }),
+      },
+      on: {
+        CONFIRMED: { target: 'draining', actions: assign({ candidate: null, staged: null }) },
+        CONFIRM_FAILED: { target: 'swappingBack', actions: 'recordError' },
+      },
+    },
+
+    swappingBack: {
+      invoke: {
+        id: 'swapBack',
+        src: 'swapBack',
+        input: ({ context }) => ({ failed: context.candidate!, previous: context.previous, staged: context.staged, request: context.request! }),
+      },
+      on: { SWAPPED_BACK: { target: 'rolledBack', actions: assign({ candidate: null, staged: null, previous: null }) } },
     },
 
     draining: {

@@ -250,9 +250,9 @@ export class ConfigBuildError extends WfrError {
 
 export class ListenError extends WfrError {
   readonly code = 'WFR_LISTEN_FAILED';
-  constructor(address: string, cause: unknown) {
+  constructor(address: string, cause: unknown, setting = 'http.listen') {
     const reason = (cause as NodeJS.ErrnoException)?.code === 'EADDRINUSE' ? 'the address is already in use' : ((cause as Error)?.message ?? String(cause));
-    super(`Cannot listen on ${address}: ${reason}. Pick a free address for http.listen, or stop what holds it.`, { address, errno: (cause as NodeJS.ErrnoException)?.code }, { cause });
+    super(`Cannot listen on ${address}: ${reason}. Pick a free address for ${setting}, or stop what holds it.`, { address, setting, errno: (cause as NodeJS.ErrnoException)?.code }, { cause });
   }
 }
 
@@ -357,6 +357,20 @@ export class StateCorruptError extends WfrError {
   override readonly httpStatus = 500;
   constructor(path: string, problem: string) {
     super(`The state file ${path} is not valid: ${problem}. Restore it from a backup or remove the state directory to start empty.`, { path, problem });
+  }
+}
+
+export class RecoveredUnconfirmedError extends WfrError {
+  readonly code = 'WFR_RECOVERED_UNCONFIRMED';
+  constructor(target: string, reloadId: string) {
+    super(`The host stopped after swapping ${target} (reload ${reloadId}) but before confirming it; the restart put the previous version back. Try the reload again.`, { target, reloadId });
+  }
+}
+
+export class ConfirmFailedError extends WfrError {
+  readonly code = 'WFR_CONFIRM_FAILED';
+  constructor(target: string, reason: string) {
+    super(`${target}: the new version failed inside its confirmation window (${reason}); the previous version was swapped back in.`, { target, reason });
   }
 }
 

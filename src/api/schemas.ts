@@ -35,7 +35,7 @@ export const reloadStepSchema = z.object({
   error: errorInfoSchema.optional(),
 });
 
-export const reloadOutcomeSchema = z.enum(['activated', 'rolledBack', 'rejected', 'dryRunPassed', 'failed']);
+export const reloadOutcomeSchema = z.enum(['activated', 'rolledBack', 'rejected', 'dryRunPassed', 'failed', 'recovered']);
 
 const targetInfoSchema = z.union([versionInfoSchema, engineInfoSchema]);
 

@@ -47,7 +47,12 @@ export async function status(options: ClientOptions): Promise<void> {
   }
   for (const [target, id] of Object.entries(body.inFlight)) print(`running  ${target}: reload ${id}`);
   for (const [target, last] of Object.entries(body.lastAttempts)) {
-    const failed = isSuccess(last.outcome as ReloadResult['outcome']) ? '' : ` at ${last.failedStep} (${last.error?.code}); the previous version kept running`;
+    const outcome = last.outcome as ReloadResult['outcome'];
+    const failed = isSuccess(outcome)
+      ? ''
+      : outcome === 'failed'
+        ? ` at ${last.failedStep} (${last.error?.code}); LEGACY reload: the old version was unloaded first, nothing runs`
+        : ` at ${last.failedStep} (${last.error?.code}); the previous version kept running`;
     print(`last     ${target.padEnd(22)} ${last.outcome}${failed}  ${last.finishedAt}  ${last.id}`);
   }
 }
@@ -70,6 +75,8 @@ export async function reloads(id: string | undefined, options: ClientOptions & {
 /** `wfctl live`: the live view's URL, with the token. */
 export async function live(options: ClientOptions): Promise<void> {
   const client = await AdminClient.create(options);
+  // Fails (exit 3) when no host answers or the token is missing or wrong: a URL that cannot work is not printed.
+  await client.request('GET', '/status');
   const token = client.authHeader.authorization?.slice(7) ?? '';
   const url = `${client.base.replace(/\/api\/v1$/, '')}/inspect?token=${encodeURIComponent(token)}`;
   if (options.json) printJson({ url });

@@ -2,7 +2,7 @@
 import { formatReloadResult, isSuccess, type ReloadResult } from '../orchestrator/index.js';
 
 const nextStep = (result: ReloadResult): string | null => {
-  if (isSuccess(result.outcome)) return result.dryRun ? `next: run it without --dry-run to activate` : null;
+  if (isSuccess(result.outcome)) return result.dryRun ? `next: activate it with \`wfctl ${result.kind === 'config' ? 'config' : 'plugin'} try-activate\` (this was a dry run)` : null;
   if (result.outcome === 'failed') return 'next: the legacy path lost the plugin; activate a good version with `wfctl plugin try-activate`';
   const code = result.error?.code ?? '';
   if (code.startsWith('WFR_CONFIG') || code.startsWith('WFR_HTTP_PROBE') || code === 'WFR_LISTEN_FAILED') return 'next: fix the config (docs/config.md), then try again; `--dry-run` checks it without swapping';

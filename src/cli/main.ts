@@ -36,7 +36,7 @@ program
   .description('run the host: front door, plugins, SIGHUP config reload; Ctrl-C drains and stops cleanly')
   .option('--config <file>', 'engine config (YAML) to activate at start unless it is already active')
   .option('--state-dir <dir>', 'state directory (active marker, journal, staged versions, admin.token)', DEFAULT_STATE_DIR)
-  .option('--admin <host:port>', 'admin API address (loopback by default)', DEFAULT_ADMIN)
+  .option('--admin <host:port>', `admin API address, loopback by default (env WFRELOAD_ADMIN; default ${DEFAULT_ADMIN})`, process.env.WFRELOAD_ADMIN ?? DEFAULT_ADMIN)
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
   .action(serveCommand);
 

@@ -47,7 +47,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     admin = await startAdminServer(await createAdminApi(host, token), options.admin);
   } catch (error) {
     await host.close();
-    throw new ListenError(options.admin, error);
+    throw new ListenError(options.admin, (error as { cause?: unknown }).cause ?? error, '--admin');
   }
   let stopping = false;
   const stop = async (signal: string) => {

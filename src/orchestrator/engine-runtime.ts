@@ -7,13 +7,17 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigReloadRequest, EngineRef, StagedConfig } from '../../machines/engine-config.js';
 import type { PluginRef } from '../../machines/plugin-slot.js';
-import { ConfigBuildError, NoEngineError, toErrorInfo, UnknownPluginError } from '../errors.js';
+import { ConfigBuildError, ConfirmFailedError, NoEngineError, toErrorInfo, UnknownPluginError } from '../errors.js';
+import { faults } from './faults.js';
 import { Engine } from '../engine/engine.js';
 import { FrontDoor } from '../engine/front-door.js';
 import { loadConfig, parseConfig, type LoadedConfig } from '../engine/load-config.js';
 import { probeEngine } from '../engine/probe-engine.js';
 import type { InvokePlugin } from '../engine/pipeline.js';
-import { writeFileAtomic, type StagedPluginDir, type StateStore } from '../store/index.js';
+import { revertPending, writeFileAtomic, type StagedPluginDir, type StateStore } from '../store/index.js';
+
+/** The pending-swap key of config reloads (the config reload target). */
+const CONFIG_PENDING = 'config';
 import type { NormalizedOptions } from './options.js';
 import type { PluginHost } from './plugin-host.js';
 
@@ -72,9 +76,8 @@ export class EngineRuntime {
   private invokeThrough(bindings: ReadonlyMap<string, PluginRef>): InvokePlugin {
     return (plugin, step, input, timeoutMs) => {
       const ref = bindings.get(plugin);
-      const process = ref && this.host.processes.get(ref.instanceId);
-      if (!process) throw new UnknownPluginError(plugin, [...bindings.keys()]);
-      return process.invoke(step, input, timeoutMs ?? this.options.timeouts.invokeMs);
+      if (!ref || !this.host.processes.has(ref.instanceId)) throw new UnknownPluginError(plugin, [...bindings.keys()]);
+      return this.host.invoke(ref, step, input, timeoutMs ?? this.options.timeouts.invokeMs);
     };
   }
 
@@ -152,6 +155,14 @@ export class EngineRuntime {
     const before = this.store.activeMarker;
     await this.store.updateActiveMarker((marker) => {
       const previous = marker.plugins;
+      // Pending until confirmed: a host that dies before then comes back on the previous engine and plugins.
+      const names = new Set([...Object.keys(previous), ...build.bindings.keys()]);
+      marker.pending[CONFIG_PENDING] = {
+        reloadId: request.reloadId,
+        startedAt: now,
+        previousPlugins: Object.fromEntries([...names].map((name) => [name, previous[name] ?? null])),
+        previousEngine: marker.engine,
+      };
       marker.plugins = {};
       for (const [name, ref] of build.bindings) {
         // A shared plugin keeps its entry: it was activated earlier, by another reload.
@@ -168,6 +179,7 @@ export class EngineRuntime {
         reloadId: request.reloadId,
       };
     });
+    faults.reached('pendingWritten');
     // A plugin may have died while the marker was written: put the marker back and fail before any pointer moves.
     for (const ref of build.bindings.values()) {
       const exit = this.host.process(ref).exitError('the swap');
@@ -175,6 +187,7 @@ export class EngineRuntime {
       await this.store.updateActiveMarker((marker) => {
         marker.plugins = before.plugins;
         marker.engine = before.engine;
+        delete marker.pending[CONFIG_PENDING];
       });
       throw exit;
     }
@@ -183,8 +196,41 @@ export class EngineRuntime {
     const previousBindings = this.host.replaceRegistry(build.bindings);
     this.engine = engine;
     this.retired = { engine: previous, bindings: previousBindings };
-    this.builds.delete(request.reloadId);
+    for (const ref of build.ownPlugins) this.host.setFallback(ref, previousBindings.get(ref.name) ?? null);
     return previous && refOf(previous);
+  }
+
+  /** The confirmation window: the candidate's own plugins must stay healthy; then the swap is confirmed on disk. */
+  async confirm(request: ConfigReloadRequest): Promise<void> {
+    const build = this.buildFor(request);
+    try {
+      await Promise.all(build.ownPlugins.map((ref) => this.host.watchHealth(ref, this.options.timeouts.confirmMs)));
+    } catch (error) {
+      throw new ConfirmFailedError(CONFIG_PENDING, toErrorInfo(error).message);
+    }
+    await this.store.updateActiveMarker((marker) => {
+      if (marker.pending[CONFIG_PENDING]?.reloadId === request.reloadId) delete marker.pending[CONFIG_PENDING];
+    });
+    for (const ref of build.ownPlugins) this.host.clearFallback(ref);
+    this.builds.delete(request.reloadId);
+  }
+
+  /** Put the replaced engine and registry back (they were kept alive for this), revert the marker, release the candidate. Never throws. */
+  async swapBack(request: ConfigReloadRequest, staged: StagedConfig | null): Promise<void> {
+    const retired = this.retired;
+    this.retired = null;
+    if (retired) {
+      this.host.replaceRegistry(retired.bindings);
+      this.engine = retired.engine;
+    }
+    this.options.logger.warn({ reloadId: request.reloadId }, 'the new engine failed inside its confirmation window: swapped back');
+    try {
+      await this.store.updateActiveMarker((marker) => revertPending(marker, CONFIG_PENDING));
+    } catch (error) {
+      this.options.logger.error({ err: toErrorInfo(error) }, 'could not revert active.json; a restart will revert the pending swap');
+    }
+    for (const ref of this.builds.get(request.reloadId)?.ownPlugins ?? []) this.host.clearFallback(ref);
+    await this.discard(request, staged);
   }
 
   /** Drain the replaced engine, then release what only it used. Never throws. */

@@ -3,7 +3,8 @@ import { engineConfigMachine, type EngineConfigEvent } from '../../machines/engi
 import type { EngineRuntime } from './engine-runtime.js';
 import { fromWork as fromAnyWork } from './from-work.js';
 
-const fromWork = <TInput>(work: (input: TInput) => Promise<EngineConfigEvent | null>) => fromAnyWork<EngineConfigEvent, TInput>(work);
+const fromWork = <TInput>(work: (input: TInput) => Promise<EngineConfigEvent | null>, failureEvent?: string) =>
+  fromAnyWork<EngineConfigEvent, TInput>(work, failureEvent);
 
 export function provideEngineConfig(runtime: EngineRuntime) {
   return engineConfigMachine.provide({
@@ -15,6 +16,14 @@ export function provideEngineConfig(runtime: EngineRuntime) {
         return { type: 'PROBE_PASSED' };
       }),
       commitSwap: fromWork(async ({ request, staged }) => ({ type: 'SWAPPED', previous: await runtime.commit(request, staged) })),
+      confirmCandidate: fromWork(async ({ request }) => {
+        await runtime.confirm(request);
+        return { type: 'CONFIRMED' };
+      }, 'CONFIRM_FAILED'),
+      swapBack: fromWork(async ({ request, staged }) => {
+        await runtime.swapBack(request, staged);
+        return { type: 'SWAPPED_BACK' };
+      }),
       drainPrevious: fromWork(async () => {
         await runtime.drainRetired();
         return { type: 'DRAINED' };

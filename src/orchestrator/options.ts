@@ -22,6 +22,8 @@ export const timeoutsSchema = z.strictObject({
   drainMs: ms(10_000),
   /** Time between `shutdown` and SIGKILL. */
   graceMs: ms(2_000),
+  /** After a swap, how long the new version must stay healthy (periodic health calls, no exit) before it is confirmed and the old one stopped. 0 = one health call. */
+  confirmMs: z.number().int().nonnegative().max(3_600_000).default(2_000),
 });
 
 export type Timeouts = z.infer<typeof timeoutsSchema>;
@@ -35,7 +37,7 @@ const optionsSchema = z.strictObject({
   /** stderr lines kept per plugin for error messages. */
   stderrTailLines: z.number().int().positive().max(1000).default(20),
   logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && 'child' in value).optional(),
-  /** Receives every XState inspection event of every slot actor (live views). */
+  /** Receives every XState inspection event of the root `orchestrator` actor and its children (`engine`, `plugin:NAME`) and their work actors: live views. */
   inspect: z.custom<(event: InspectionEvent) => void>((value) => typeof value === 'function').optional(),
 });
 

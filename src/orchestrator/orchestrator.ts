@@ -8,9 +8,9 @@ import { createActor, waitFor, type Actor, type AnyActorRef } from 'xstate';
 import { blockingReload, CONFIG_TARGET, ENGINE_SLOT_ID, orchestratorMachine, pluginTarget, type OrchestratorEvent } from '../../machines/orchestrator.js';
 import { engineConfigSettledStates, engineConfigWork, type EngineRef } from '../../machines/engine-config.js';
 import { pluginSlotSettledStates, pluginSlotWork, type PluginRef, type PluginSlotContext } from '../../machines/plugin-slot.js';
-import { InvalidArgumentError, ReloadInProgressError, toErrorInfo, type ErrorInfo } from '../errors.js';
+import { InvalidArgumentError, RecoveredUnconfirmedError, ReloadInProgressError, toErrorInfo, type ErrorInfo } from '../errors.js';
 import { pluginNameSchema, type Manifest } from '../plugins/index.js';
-import { StateStore, type ActiveMarker } from '../store/index.js';
+import { revertPending, StateStore, type ActiveMarker, type PendingSwap } from '../store/index.js';
 import { reloadPluginLegacy } from './legacy-reload.js';
 import { normalizeOrchestratorOptions, type NormalizedOptions, type OrchestratorOptions } from './options.js';
 import { PluginHost } from './plugin-host.js';
@@ -18,6 +18,7 @@ import { providePluginSlot } from './plugin-slot-actors.js';
 import { provideEngineConfig } from './engine-slot-actors.js';
 import { EngineRuntime } from './engine-runtime.js';
 import { HostEvents } from './host-events.js';
+import { faults } from './faults.js';
 import {
   formatReloadResult,
   newReloadId,
@@ -40,6 +41,36 @@ const outcomeOf: Record<string, ReloadOutcome> = {
   rejected: 'rejected',
   dryRunPassed: 'dryRunPassed',
 };
+/** The journal entry for a swap a restart found unconfirmed and reverted. */
+function recoveredResult(target: string, pending: PendingSwap, before: ActiveMarker, after: ActiveMarker): ReloadResult {
+  const now = new Date().toISOString();
+  const config = target === CONFIG_TARGET;
+  const info = (m: ActiveMarker): TargetInfo | null => {
+    if (config) return m.engine && { generation: m.engine.generation, digest: m.engine.digest, listen: m.engine.listen };
+    const entry = m.plugins[target.slice('plugin:'.length)];
+    return entry ? { version: entry.version, digest: entry.digest, pid: null } : null;
+  };
+  return {
+    id: pending.reloadId,
+    kind: config ? 'config' : 'plugin',
+    target,
+    name: config ? 'engine' : target.slice('plugin:'.length),
+    source: 'restart',
+    dryRun: false,
+    legacy: false,
+    outcome: 'recovered',
+    startedAt: pending.startedAt,
+    finishedAt: now,
+    ms: Date.parse(now) - Date.parse(pending.startedAt),
+    steps: [],
+    failedStep: 'confirm',
+    error: new RecoveredUnconfirmedError(target, pending.reloadId).toJSON(),
+    previous: info(before),
+    active: info(after),
+    candidate: info(before),
+  };
+}
+
 const pluginWorkOf = (state: string) => (pluginSlotWork as Record<string, string>)[state];
 const engineWorkOf = (state: string) => (engineConfigWork as Record<string, string>)[state];
 const versionOf = (ref: PluginRef | null): VersionInfo | null => ref && { version: ref.version, digest: ref.digest, pid: ref.pid };
@@ -134,7 +165,21 @@ export class Orchestrator {
     return orchestrator;
   }
 
-  private async restore(marker: ActiveMarker): Promise<void> {
+  /**
+   * Crash recovery, then start: unconfirmed swaps in active.json are put back
+   * (each journaled as `recovered`), staging debris is removed, and the
+   * confirmed set is started.
+   */
+  private async restore(found: ActiveMarker): Promise<void> {
+    let marker = found;
+    const pending = Object.entries(found.pending);
+    if (pending.length > 0) {
+      marker = await this.store.updateActiveMarker((m) => {
+        for (const [target] of pending) revertPending(m, target);
+      });
+      for (const [target, record] of pending) await this.record(recoveredResult(target, record, found, marker));
+    }
+    await this.store.removeDebris();
     for (const [name, entry] of Object.entries(marker.plugins)) {
       const dir = this.store.fromStatePath(entry.dir);
       try {
@@ -183,6 +228,7 @@ export class Orchestrator {
       const state = leafState(snapshot.value);
       const stepsBefore = recorder.steps.length;
       if (!recorder.enter(state)) return;
+      faults.reachedState(state);
       candidate = run.candidateOf(snapshot.context) ?? candidate;
       const error = snapshot.context.error as ErrorInfo | null;
       if (error && !failure) {
@@ -329,7 +375,8 @@ export class Orchestrator {
   /** Call `step` on the active version of plugin `name`. */
   async invoke(name: string, step: string, input: unknown): Promise<unknown> {
     this.assertOpen();
-    return this.host.activeProcess(name).invoke(step, input, this.options.timeouts.invokeMs);
+    this.host.activeProcess(name);
+    return this.host.invoke(this.host.activeRef(name)!, step, input, this.options.timeouts.invokeMs);
   }
 
   /** The active plugins. */

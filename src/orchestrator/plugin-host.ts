@@ -20,6 +20,12 @@ export class PluginHost {
    */
   private active = new Map<string, PluginRef>();
 
+  /**
+   * New instance → the instance it replaced, while the new one is inside its
+   * confirmation window: a call the new one drops by dying is retried there.
+   */
+  private readonly fallbacks = new Map<string, PluginRef>();
+
   /** name → times an active plugin process exited without being asked to. */
   readonly unexpectedExits = new Map<string, number>();
 
@@ -48,6 +54,32 @@ export class PluginHost {
 
   activeNames(): string[] {
     return [...this.active.keys()].sort();
+  }
+
+  /** Keep `previous` as the fallback of `current` until confirm or swap-back. */
+  setFallback(current: PluginRef, previous: PluginRef | null): void {
+    if (previous) this.fallbacks.set(current.instanceId, previous);
+  }
+
+  clearFallback(current: PluginRef): void {
+    this.fallbacks.delete(current.instanceId);
+  }
+
+  /**
+   * Invoke `step` on `ref`; if that process dies without answering while it
+   * is inside its confirmation window, the call goes once to the version it
+   * replaced (alive and idle until confirmation), so no caller sees the crash.
+   */
+  async invoke(ref: PluginRef, step: string, input: unknown, timeoutMs: number): Promise<unknown> {
+    try {
+      return await this.process(ref).invoke(step, input, timeoutMs);
+    } catch (error) {
+      const fallback = this.fallbacks.get(ref.instanceId);
+      const process = fallback && this.processes.get(fallback.instanceId);
+      if ((error as { code?: string }).code !== 'WFR_PLUGIN_EXITED' || !process?.alive) throw error;
+      this.options.logger.warn({ plugin: ref.name, step, from: ref.version, to: fallback!.version }, 'the new version died with a call in flight; retrying it on the previous version');
+      return process.invoke(step, input, timeoutMs);
+    }
   }
 
   /** The process calls for `name` go to right now. */
@@ -120,6 +152,30 @@ export class PluginHost {
     }
   }
 
+  /**
+   * The confirmation window: health calls every fifth of `windowMs` (at least
+   * one), failing at once if the process exits or answers anything but ok.
+   */
+  async watchHealth(ref: PluginRef, windowMs: number): Promise<void> {
+    const process = this.process(ref);
+    const interval = Math.max(20, Math.floor(windowMs / 5));
+    const deadline = Date.now() + windowMs;
+    let timer: NodeJS.Timeout | undefined;
+    const died = process.exited.then(() => {
+      throw process.exitError('the confirmation window')!;
+    });
+    try {
+      do {
+        await Promise.race([process.health(this.options.timeouts.healthMs), died]);
+        const wait = Math.min(interval, deadline - Date.now());
+        if (wait > 0) await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, wait))), died]);
+      } while (Date.now() < deadline);
+    } finally {
+      clearTimeout(timer);
+      died.catch(() => {});
+    }
+  }
+
   /** Kill now and wait until reaped (failed candidates get no grace). */
   async kill(ref: PluginRef): Promise<void> {
     const process = this.processes.get(ref.instanceId);
@@ -140,12 +196,13 @@ export class PluginHost {
   }
 
   async stopAll(): Promise<void> {
+    // Clear first: these exits are requested, not crashes.
+    this.active.clear();
     await Promise.all(
       [...this.processes.values()].map(async (process) => {
         await process.stop(this.options.timeouts.graceMs);
         this.processes.delete(process.instanceId);
       }),
     );
-    this.active.clear();
   }
 }

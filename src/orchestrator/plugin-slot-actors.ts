@@ -5,11 +5,14 @@
  */
 import { pluginSlotMachine, type PluginSlotEvent } from '../../machines/plugin-slot.js';
 import { fromWork as fromAnyWork } from './from-work.js';
-import type { StateStore } from '../store/index.js';
+import { ConfirmFailedError, toErrorInfo } from '../errors.js';
+import { revertPending, type StateStore } from '../store/index.js';
+import { faults } from './faults.js';
 import type { NormalizedOptions } from './options.js';
 import type { PluginHost } from './plugin-host.js';
 
-const fromWork = <TInput>(work: (input: TInput) => Promise<PluginSlotEvent | null>) => fromAnyWork<PluginSlotEvent, TInput>(work);
+const fromWork = <TInput>(work: (input: TInput) => Promise<PluginSlotEvent | null>, failureEvent?: string) =>
+  fromAnyWork<PluginSlotEvent, TInput>(work, failureEvent);
 
 export function providePluginSlot(host: PluginHost, store: StateStore, options: NormalizedOptions) {
   const log = options.logger;
@@ -43,9 +46,15 @@ export function providePluginSlot(host: PluginHost, store: StateStore, options: 
         const process = host.process(candidate);
         const exitError = process.exitError('the swap');
         if (exitError) throw exitError;
-        const previousEntry = store.activeMarker.plugins[candidate.name];
-        // Disk first: if the marker cannot be written, nothing has changed yet.
+        const target = `plugin:${candidate.name}`;
+        // Disk first, as a pending (unconfirmed) swap: if the marker cannot be written nothing has changed,
+        // and a host that dies from here until confirmation comes back on the previous version.
         await store.updateActiveMarker((marker) => {
+          marker.pending[target] = {
+            reloadId: request.reloadId,
+            startedAt: new Date().toISOString(),
+            previousPlugins: { [candidate.name]: marker.plugins[candidate.name] ?? null },
+          };
           marker.plugins[candidate.name] = {
             version: candidate.version,
             dir: store.toStatePath(candidate.dir),
@@ -54,18 +63,46 @@ export function providePluginSlot(host: PluginHost, store: StateStore, options: 
             reloadId: request.reloadId,
           };
         });
+        faults.reached('pendingWritten');
         // The candidate may have died while the marker was written: put the marker back and fail before the pointer moves.
         const lateExit = process.exitError('the swap');
         if (lateExit) {
-          await store.updateActiveMarker((marker) => {
-            if (previousEntry) marker.plugins[candidate.name] = previousEntry;
-            else delete marker.plugins[candidate.name];
-          });
+          await store.updateActiveMarker((marker) => revertPending(marker, target));
           throw lateExit;
         }
         // No await between the check above and this line: the swap is one synchronous step.
         const previous = host.setActive(candidate.name, candidate);
+        host.setFallback(candidate, previous);
         return { type: 'SWAPPED', previous };
+      }),
+
+      confirmCandidate: fromWork(async ({ current, request }) => {
+        try {
+          await host.watchHealth(current, options.timeouts.confirmMs);
+        } catch (error) {
+          throw new ConfirmFailedError(`plugin:${current.name}`, toErrorInfo(error).message);
+        }
+        host.clearFallback(current);
+        await store.updateActiveMarker((marker) => {
+          // Only this reload's record: a newer one for the same target cannot exist (one reload per target).
+          if (marker.pending[`plugin:${current.name}`]?.reloadId === request.reloadId) delete marker.pending[`plugin:${current.name}`];
+        });
+        return { type: 'CONFIRMED' };
+      }, 'CONFIRM_FAILED'),
+
+      // Never fails: the old plugin is alive, so pointing back at it always works.
+      swapBack: fromWork(async ({ failed, previous, staged }) => {
+        host.setActive(failed.name, previous);
+        host.clearFallback(failed);
+        log.warn({ plugin: failed.name, from: failed.version, to: previous?.version ?? null }, 'the new version failed inside its confirmation window: swapped back');
+        try {
+          await store.updateActiveMarker((marker) => revertPending(marker, `plugin:${failed.name}`));
+        } catch (error) {
+          log.error({ err: error }, 'could not revert active.json; a restart will revert the pending swap');
+        }
+        await host.kill(failed);
+        if (staged?.createdByReload) await store.removeStagedPlugin(staged.dir).catch(() => {});
+        return { type: 'SWAPPED_BACK' };
       }),
 
       // Never fails: the swap already happened, so there is nothing to roll back to.

@@ -14,7 +14,9 @@ export type ReloadOutcome =
   /** A dry run passed every check; the candidate was stopped without swapping. */
   | 'dryRunPassed'
   /** Legacy mode only: the old version was unloaded and the new one failed, so nothing is active. */
-  | 'failed';
+  | 'failed'
+  /** Journal only: a restart found this swap unconfirmed (the host died inside the window) and put the previous version back. */
+  | 'recovered';
 
 export interface ReloadStep {
   /** The machine state the slot was in. */

@@ -33,6 +33,20 @@ export const activeEngineSchema = z.strictObject({
   reloadId: z.string(),
 });
 
+/**
+ * A swap not yet confirmed (two-phase handoff, like OTP's make_permanent):
+ * written with the swap, removed when the confirmation window passes. A host
+ * that restarts and finds one puts back what it records.
+ */
+export const pendingSwapSchema = z.strictObject({
+  reloadId: z.string(),
+  startedAt: z.string(),
+  /** name → the entry before the swap (null: the plugin was not active). */
+  previousPlugins: z.record(z.string(), activePluginSchema.nullable()),
+  /** Config swaps only: the engine before the swap. */
+  previousEngine: activeEngineSchema.nullable().optional(),
+});
+
 export const activeMarkerSchema = z.strictObject({
   /** Bumped at every swap; lets readers tell two markers apart. */
   generation: z.number().int().nonnegative(),
@@ -40,13 +54,16 @@ export const activeMarkerSchema = z.strictObject({
   plugins: z.record(z.string(), activePluginSchema),
   /** The active engine config, or null before the first config is activated. */
   engine: activeEngineSchema.nullable().default(null),
+  /** target → its unconfirmed swap. */
+  pending: z.record(z.string(), pendingSwapSchema).default({}),
 });
 
 export type ActivePlugin = z.infer<typeof activePluginSchema>;
 export type ActiveEngine = z.infer<typeof activeEngineSchema>;
+export type PendingSwap = z.infer<typeof pendingSwapSchema>;
 export type ActiveMarker = z.infer<typeof activeMarkerSchema>;
 
-export const emptyActiveMarker = (): ActiveMarker => ({ generation: 0, updatedAt: null, plugins: {}, engine: null });
+export const emptyActiveMarker = (): ActiveMarker => ({ generation: 0, updatedAt: null, plugins: {}, engine: null, pending: {} });
 
 export async function readActiveMarker(path: string): Promise<ActiveMarker> {
   let text: string;
@@ -69,4 +86,16 @@ export async function readActiveMarker(path: string): Promise<ActiveMarker> {
 
 export async function writeActiveMarker(path: string, marker: ActiveMarker): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(marker, null, 2)}\n`);
+}
+
+/** Undo one pending swap in `marker` (in place): its previous entries come back and the record goes. */
+export function revertPending(marker: ActiveMarker, target: string): void {
+  const pending = marker.pending[target];
+  if (!pending) return;
+  for (const [name, entry] of Object.entries(pending.previousPlugins)) {
+    if (entry) marker.plugins[name] = entry;
+    else delete marker.plugins[name];
+  }
+  if (pending.previousEngine !== undefined) marker.engine = pending.previousEngine;
+  delete marker.pending[target];
 }

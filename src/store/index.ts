@@ -1,7 +1,7 @@
 export { StateStore } from './state-store.js';
 export { writeFileAtomic, fsyncDir } from './atomic-write.js';
-export { readActiveMarker, writeActiveMarker, emptyActiveMarker, activeMarkerSchema } from './active-marker.js';
-export type { ActiveEngine, ActiveMarker, ActivePlugin } from './active-marker.js';
+export { readActiveMarker, writeActiveMarker, emptyActiveMarker, activeMarkerSchema, revertPending } from './active-marker.js';
+export type { ActiveEngine, ActiveMarker, ActivePlugin, PendingSwap } from './active-marker.js';
 export { appendJournal, readJournal } from './journal.js';
 export { stagePlugin, removeStagedPlugin } from './stage-plugin.js';
 export type { StagedPluginDir } from './stage-plugin.js';

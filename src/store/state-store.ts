@@ -3,7 +3,7 @@
  * read-modify-write updates serialised so two slots swapping at once cannot
  * lose each other's change), the journal and staging.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readActiveMarker, writeActiveMarker, type ActiveMarker } from './active-marker.js';
 import { appendJournal, readJournal } from './journal.js';
@@ -68,6 +68,14 @@ export class StateStore {
     const result = this.writes.then(run, run);
     this.writes = result.catch(() => {});
     return result;
+  }
+
+  /** Remove what a crash can leave: staging work and temporary marker files (never a real file). */
+  async removeDebris(): Promise<void> {
+    await rm(join(this.root, 'staging'), { recursive: true, force: true });
+    for (const name of await readdir(this.root)) {
+      if (/^\..+\.[0-9a-f]{12}\.tmp$/.test(name)) await rm(join(this.root, name), { force: true });
+    }
   }
 
   appendJournal(record: unknown): Promise<void> {

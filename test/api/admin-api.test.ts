@@ -122,7 +122,7 @@ describe('POST /api/v1/plugins/:name/try-activate', () => {
     const result = await expectJson(tryActivate('fake', { version: '1.0.0' }), 200, reloadResultSchema);
     expect(result).toMatchObject({ kind: 'plugin', target: 'plugin:fake', name: 'fake', outcome: 'activated', dryRun: false, legacy: false, error: null, active: { version: '1.0.0' } });
     // A first activation drains nothing, but still passes through the drain step.
-    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'swap', 'drain']);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'swap', 'confirm', 'drain']);
     expect(t.host.listPlugins().map((p) => p.version)).toEqual(['1.0.0']);
   });
 
@@ -397,7 +397,7 @@ describe('GET /api/v1/events', () => {
     expect(reload.result).toEqual(result);
     const transitions = events.filter((e) => e.event === 'transition').map((e) => transitionSchema.parse(e.data));
     expect(transitions.every((e) => e.reloadId === result.id && e.target === 'plugin:fake')).toBe(true);
-    expect(transitions.map((e) => e.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'probed', 'draining', 'active']);
+    expect(transitions.map((e) => e.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'probed', 'confirming', 'draining', 'active']);
     const inspections = events.filter((e) => e.event === 'inspect').map((e) => inspectEventSchema.parse(e.data));
     const slot = inspections.filter((e) => e.actorId === 'plugin:fake');
     expect(slot.length).toBeGreaterThan(0);

@@ -44,7 +44,7 @@ describe('a successful config swap', () => {
     expect(await held).toMatchObject({ status: 200, generation: '1', body: { version: '1.0.0', input: { tag: 'A' }, pid: oldPluginPid } });
     const result = await reload;
     expect(result).toMatchObject({ outcome: 'activated', previous: { generation: 1 }, active: { generation: 2 } });
-    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'build', 'probe', 'swap', 'drain']);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'build', 'probe', 'swap', 'confirm', 'drain']);
     // The old plugin served only the old engine: it was stopped once that engine drained.
     expect(isAlive(oldPluginPid)).toBe(false);
     const marker = JSON.parse(await t.readMarker());

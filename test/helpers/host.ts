@@ -19,6 +19,7 @@ export const TEST_TIMEOUTS = {
   invokeMs: 5_000,
   drainMs: 5_000,
   graceMs: 500,
+  confirmMs: 200,
 };
 
 export interface TestHost {

@@ -37,7 +37,7 @@ describe('a successful swap', () => {
     expect(result.outcome).toBe('activated');
     expect(result.previous).toMatchObject({ version: '1.0.0', pid: oldPid });
     expect(result.active).toMatchObject({ version: '2.0.0', pid: fresh.pid });
-    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'swap', 'drain']);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'swap', 'confirm', 'drain']);
     // The result is returned only after the old process drained and exited.
     expect(isAlive(oldPid)).toBe(false);
     expect(JSON.parse(await t.readMarker()).plugins.fake.version).toBe('2.0.0');
@@ -97,7 +97,7 @@ describe('a successful swap', () => {
   it('logs one pino line per transition, each with the reload id, target and state', async () => {
     const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
     const lines = t.logs.filter((line) => line.reloadId === result.id && line.state);
-    expect(lines.map((line) => line.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'probed', 'draining', 'active']);
+    expect(lines.map((line) => line.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'probed', 'confirming', 'draining', 'active']);
     expect(lines.every((line) => line.target === 'plugin:fake' && line.level === 30)).toBe(true);
   });
 });

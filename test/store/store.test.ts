@@ -22,7 +22,7 @@ describe('writeFileAtomic', () => {
 
 describe('the active marker', () => {
   it('reads as empty when there is none yet', async () => {
-    expect(await readActiveMarker(join(await tempDir(), 'active.json'))).toEqual({ generation: 0, updatedAt: null, plugins: {}, engine: null });
+    expect(await readActiveMarker(join(await tempDir(), 'active.json'))).toEqual({ generation: 0, updatedAt: null, plugins: {}, engine: null, pending: {} });
   });
 
   it('refuses a corrupt marker with WFR_STATE_CORRUPT naming the file', async () => {

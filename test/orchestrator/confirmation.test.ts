@@ -1,0 +1,80 @@
+/**
+ * The confirmation window: after the swap the replaced version stays alive
+ * and idle until the new one has stayed healthy; if the new one dies inside
+ * the window, the host swaps back by itself and no call fails.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isAlive, openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
+import { makePluginDir } from '../helpers/plugin-dirs.js';
+
+describe('the confirmation window', () => {
+  let t: TestHost;
+  beforeEach(async () => {
+    t = await openTestHost({ timeouts: { ...TEST_TIMEOUTS, confirmMs: 1_000 } });
+  });
+  afterEach(() => t.close());
+
+  it('swaps back to the old version when the new one dies after the swap, and no call fails', async () => {
+    const v1 = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    const oldPid = v1.active!.pid!;
+    let stop = false;
+    const answers: Array<{ version: string }> = [];
+    const failures: unknown[] = [];
+    const caller = async () => {
+      while (!stop) {
+        try {
+          answers.push((await t.host.invoke('fake', 'echo', {})) as { version: string });
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    };
+    const callers = [caller(), caller()];
+    const confirming = t.waitForState('plugin:fake', 'confirming');
+    const reload = t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0', flags: ['exit-after-health=2'] }));
+    await confirming;
+    const result = await reload;
+    stop = true;
+    await Promise.all(callers);
+
+    expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'confirm', error: { code: 'WFR_CONFIRM_FAILED' }, active: { version: '1.0.0', pid: oldPid } });
+    expect(result.error?.message).toMatch(/exited with code 7 .*lost my database connection/);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'swap', 'confirm', 'swap back']);
+    expect(failures).toEqual([]);
+    expect(answers.length).toBeGreaterThan(0);
+    expect(isAlive(oldPid)).toBe(true);
+    expect(isAlive(result.candidate!.pid)).toBe(false);
+    expect(((await t.host.invoke('fake', 'echo', {})) as { version: string }).version).toBe('1.0.0');
+    const marker = JSON.parse(await t.readMarker());
+    expect(marker.plugins.fake.version).toBe('1.0.0');
+    expect(marker.pending).toEqual({});
+  });
+
+  it('keeps the old process alive until the new one is confirmed, then confirms on disk and stops it', async () => {
+    const v1 = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    const confirming = t.waitForState('plugin:fake', 'confirming');
+    const reload = t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }));
+    await confirming;
+    // Swapped but unconfirmed: the marker says so, and the old process is alive.
+    const pending = JSON.parse(await t.readMarker());
+    expect(pending.plugins.fake.version).toBe('2.0.0');
+    expect(pending.pending['plugin:fake']).toMatchObject({ previousPlugins: { fake: { version: '1.0.0' } } });
+    expect(isAlive(v1.active!.pid)).toBe(true);
+    const result = await reload;
+    expect(result.outcome).toBe('activated');
+    expect(JSON.parse(await t.readMarker()).pending).toEqual({});
+    expect(isAlive(v1.active!.pid)).toBe(false);
+  });
+
+  it('retries a call the new version dropped by dying inside the window on the old version', async () => {
+    const v1 = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    const confirming = t.waitForState('plugin:fake', 'confirming');
+    const reload = t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0', flags: ['die-on-invoke'] }));
+    await confirming;
+    // Routed to 2.0.0, which crashes without answering; the caller still gets an answer, from 1.0.0.
+    expect(await t.host.invoke('fake', 'echo', { dieNow: true })).toMatchObject({ version: '1.0.0', pid: v1.active!.pid });
+    const result = await reload;
+    expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'confirm', active: { version: '1.0.0', pid: v1.active!.pid } });
+    expect(result.error?.message).toMatch(/segfault in step/);
+  });
+});
