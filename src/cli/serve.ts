@@ -16,6 +16,18 @@ export interface ServeOptions {
   stateDir: string;
   admin: string;
   logLevel: string;
+  timeout?: string[];
+}
+
+/** `--timeout name=ms` pairs → a timeouts object (validated by the orchestrator's schema). */
+export function parseTimeouts(pairs: string[] = []): Record<string, number> {
+  const timeouts: Record<string, number> = {};
+  for (const pair of pairs) {
+    const match = /^([A-Za-z]+)=(\d+)$/.exec(pair);
+    if (!match) throw new InvalidArgumentError('--timeout', 'must be NAME=MILLISECONDS, e.g. confirmMs=5000', pair);
+    timeouts[match[1]!] = Number(match[2]);
+  }
+  return timeouts;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -40,7 +52,7 @@ async function fileDigest(file: string): Promise<string | null> {
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
   const stateDir = resolve(options.stateDir);
-  const host = await Orchestrator.open({ stateDir, logger });
+  const host = await Orchestrator.open({ stateDir, logger, timeouts: parseTimeouts(options.timeout) });
   const token = await ensureAdminToken(stateDir);
   let admin: Awaited<ReturnType<typeof startAdminServer>>;
   try {

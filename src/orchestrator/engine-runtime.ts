@@ -113,7 +113,9 @@ export class EngineRuntime {
       }
       const ref = await this.host.launch(staged);
       build.ownPlugins.push(ref);
+      faults.reached('candidateStarted');
       await this.host.handshake(ref);
+      faults.reached('handshaked');
       await this.host.probe(ref);
       build.bindings.set(name, ref);
     }

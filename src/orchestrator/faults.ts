@@ -18,7 +18,7 @@ export const faults = {
   },
   /** Maps slot states to the boundary their entry means was passed. */
   reachedState(state: string): void {
-    const boundary = ({ staged: 'staged', candidateStarted: 'candidateStarted', candidateBuilt: 'candidateStarted', handshaked: 'handshaked', probed: 'probed', confirming: 'swapped', draining: 'confirmed' } as Record<string, CrashBoundary>)[state];
+    const boundary = ({ staged: 'staged', candidateStarted: 'candidateStarted', handshaked: 'handshaked', probed: 'probed', confirming: 'swapped', draining: 'confirmed' } as Record<string, CrashBoundary>)[state];
     if (boundary) this.reached(boundary);
   },
 };

@@ -71,3 +71,17 @@ export function listeningPorts(): number[] {
 
 /** The plugin processes this test process started (test plugins run `plugin.mjs`). */
 export const pluginChildPids = (): number[] => childPids(process.pid, /plugin\.mjs/);
+
+/** Pids of live processes whose working directory is inside `dir` (plugins run in their version directory). */
+export function processesUnder(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/cwd`).startsWith(dir) && statOf(pid)?.[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
