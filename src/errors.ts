@@ -217,6 +217,14 @@ export class ProbeFailedError extends WfrError {
   }
 }
 
+export class PluginFailedError extends WfrError {
+  readonly code = 'WFR_PLUGIN_FAILED';
+  override readonly httpStatus = 503;
+  constructor(plugin: string, version: string, crashes: number) {
+    super(`Plugin "${plugin}" ${version} kept crashing (${crashes} times) and is marked failed; its steps are not served. Activate a fixed version with \`wfctl plugin try-activate\`.`, { plugin, version, crashes });
+  }
+}
+
 export class PluginRpcError extends WfrError {
   readonly code = 'WFR_PLUGIN_RPC_ERROR';
   override readonly httpStatus = 502;

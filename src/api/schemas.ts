@@ -35,7 +35,7 @@ export const reloadStepSchema = z.object({
   error: errorInfoSchema.optional(),
 });
 
-export const reloadOutcomeSchema = z.enum(['activated', 'rolledBack', 'rejected', 'dryRunPassed', 'failed', 'recovered']);
+export const reloadOutcomeSchema = z.enum(['activated', 'rolledBack', 'rejected', 'dryRunPassed', 'failed', 'recovered', 'restarted', 'crashed']);
 
 const targetInfoSchema = z.union([versionInfoSchema, engineInfoSchema]);
 
@@ -69,6 +69,8 @@ export const pluginStatusSchema = z.object({
   state: z.string(),
   steps: z.array(z.string()),
   callsInFlight: z.number().int().nonnegative(),
+  restarts: z.number().int().nonnegative(),
+  failed: z.boolean(),
 });
 
 export const lastAttemptSchema = z.object({

@@ -32,6 +32,17 @@ const optionsSchema = z.strictObject({
   /** The state directory (created if missing). */
   stateDir: z.string().min(1),
   timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+  /** Supervision of active plugins that crash. */
+  restart: z
+    .strictObject({
+      /** Restarts allowed per window before the plugin is marked failed. */
+      maxRestarts: z.number().int().nonnegative().max(1000).default(5),
+      windowMs: ms(60_000),
+      /** First backoff delay; doubles per crash in the window. */
+      backoffMs: ms(100),
+      backoffMaxMs: ms(10_000),
+    })
+    .default({ maxRestarts: 5, windowMs: 60_000, backoffMs: 100, backoffMaxMs: 10_000 }),
   /** Longest stdout line a plugin may write. */
   maxLineBytes: z.number().int().positive().default(1024 * 1024),
   /** stderr lines kept per plugin for error messages. */

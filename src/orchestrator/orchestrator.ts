@@ -19,6 +19,7 @@ import { provideEngineConfig } from './engine-slot-actors.js';
 import { EngineRuntime } from './engine-runtime.js';
 import { HostEvents } from './host-events.js';
 import { faults } from './faults.js';
+import { Supervisor } from './supervisor.js';
 import {
   formatReloadResult,
   newReloadId,
@@ -117,6 +118,10 @@ export interface PluginStatus {
   state: string;
   steps: string[];
   callsInFlight: number;
+  /** Times the supervisor restarted it after a crash (since this version was activated). */
+  restarts: number;
+  /** The supervisor gave up on it: its steps answer WFR_PLUGIN_FAILED until a new version is activated. */
+  failed: boolean;
 }
 
 export class Orchestrator {
@@ -124,6 +129,7 @@ export class Orchestrator {
   readonly store: StateStore;
   private readonly host: PluginHost;
   private readonly engines: EngineRuntime;
+  private readonly supervisor: Supervisor;
   /** Transitions, results and inspection snapshots, for observers (admin API, live view, metrics). */
   readonly events = new HostEvents();
   /** The root actor: admits reloads and owns the slot actors. */
@@ -135,6 +141,7 @@ export class Orchestrator {
     this.store = new StateStore(options.stateDir);
     this.host = new PluginHost(options);
     this.engines = new EngineRuntime(this.host, this.store, options);
+    this.supervisor = new Supervisor(this.host, options, (result) => this.record(result));
     const machine = orchestratorMachine.provide({
       actors: {
         pluginSlot: providePluginSlot(this.host, this.store, options),
@@ -394,6 +401,8 @@ export class Orchestrator {
         state: slot ? leafState(slot.getSnapshot().value) : 'active',
         steps: process?.manifest.contract.steps.map((s) => s.type) ?? [],
         callsInFlight: process?.callsInFlight ?? 0,
+        restarts: this.supervisor.restarts.get(name) ?? 0,
+        failed: this.host.failed.has(name),
       };
     });
   }
@@ -427,6 +436,7 @@ export class Orchestrator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.supervisor.stop();
     this.root.stop();
     await this.engines.close();
     await this.host.stopAll();
@@ -438,6 +448,10 @@ export class Orchestrator {
   }
 
   private async record(result: ReloadResult): Promise<void> {
+    if (result.outcome === 'activated') {
+      // A new version (or config) starts with a clean crash history.
+      for (const name of result.kind === 'plugin' ? [result.name] : this.host.activeNames()) this.supervisor.reset(name);
+    }
     this.events.emit({ type: 'reload', result });
     const level = result.outcome === 'activated' || result.outcome === 'dryRunPassed' ? 'info' : 'warn';
     this.options.logger[level]({ reloadId: result.id, target: result.target, outcome: result.outcome }, formatReloadResult(result));

@@ -3,8 +3,8 @@
  * the slot actors and the legacy path are the only writers.
  */
 import type { PluginRef } from '../../machines/plugin-slot.js';
-import { ProbeFailedError, UnknownPluginError } from '../errors.js';
-import { PluginProcess, readManifest } from '../plugins/index.js';
+import { PluginFailedError, ProbeFailedError, UnknownPluginError } from '../errors.js';
+import { PluginProcess, readManifest, type ExitInfo } from '../plugins/index.js';
 import type { StagedPluginDir } from '../store/index.js';
 import type { NormalizedOptions } from './options.js';
 import type { VersionInfo } from './reload-result.js';
@@ -28,6 +28,10 @@ export class PluginHost {
 
   /** name → times an active plugin process exited without being asked to. */
   readonly unexpectedExits = new Map<string, number>();
+  /** Plugins the supervisor gave up on: their steps answer WFR_PLUGIN_FAILED until a new version is activated. */
+  readonly failed = new Set<string>();
+  /** Told when an active plugin process dies without being stopped (the supervisor). */
+  onCrash: (ref: PluginRef, exit: ExitInfo, stderrTail: string[]) => void = () => {};
 
   constructor(private readonly options: NormalizedOptions) {}
 
@@ -71,6 +75,9 @@ export class PluginHost {
    * replaced (alive and idle until confirmation), so no caller sees the crash.
    */
   async invoke(ref: PluginRef, step: string, input: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.failed.has(ref.name) && this.activeRef(ref.name)?.instanceId === ref.instanceId) {
+      throw new PluginFailedError(ref.name, ref.version, this.unexpectedExits.get(ref.name) ?? 0);
+    }
     try {
       return await this.process(ref).invoke(step, input, timeoutMs);
     } catch (error) {
@@ -113,13 +120,7 @@ export class PluginHost {
       limits: { maxLineBytes: this.options.maxLineBytes, stderrTailLines: this.options.stderrTailLines },
     });
     this.processes.set(process.instanceId, process);
-    void process.exited.then((exit) => {
-      // Still the active instance when it died: nobody stopped it on purpose.
-      if (!this.isActiveInstance(process.instanceId)) return;
-      this.unexpectedExits.set(manifest.name, (this.unexpectedExits.get(manifest.name) ?? 0) + 1);
-      this.options.logger.error({ plugin: manifest.name, pid: process.pid, exit, stderrTail: process.stderrTail() }, `active plugin ${manifest.name} exited unexpectedly; its steps fail until a new version is activated`);
-    });
-    return {
+    const ref: PluginRef = {
       name: manifest.name,
       version: manifest.version,
       dir: staged.dir,
@@ -127,6 +128,15 @@ export class PluginHost {
       instanceId: process.instanceId,
       pid: process.pid,
     };
+    void process.exited.then((exit) => {
+      // Still the active instance when it died: nobody stopped it on purpose.
+      if (!this.isActiveInstance(process.instanceId)) return;
+      this.unexpectedExits.set(manifest.name, (this.unexpectedExits.get(manifest.name) ?? 0) + 1);
+      this.options.logger.error({ plugin: manifest.name, pid: process.pid, exit, stderrTail: process.stderrTail() }, `active plugin ${manifest.name} exited unexpectedly`);
+      // Inside its confirmation window the slot swaps back instead; the supervisor stays out of it.
+      if (!this.fallbacks.has(process.instanceId)) this.onCrash(ref, exit, process.stderrTail());
+    });
+    return ref;
   }
 
   process(ref: PluginRef): PluginProcess {

@@ -16,7 +16,11 @@ export type ReloadOutcome =
   /** Legacy mode only: the old version was unloaded and the new one failed, so nothing is active. */
   | 'failed'
   /** Journal only: a restart found this swap unconfirmed (the host died inside the window) and put the previous version back. */
-  | 'recovered';
+  | 'recovered'
+  /** Journal only: the supervisor restarted an active plugin that crashed (same version). */
+  | 'restarted'
+  /** Journal only: the plugin kept crashing; the supervisor gave up and marked it failed. */
+  | 'crashed';
 
 export interface ReloadStep {
   /** The machine state the slot was in. */

@@ -70,6 +70,12 @@ const pluginsOf = (engine: EngineRef): readonly string[] => ENGINE_PLUGINS.get(e
 
 const PROBE_PASSED: EngineConfigEvent = { type: 'PROBE_PASSED' };
 const SWAPPED: EngineConfigEvent = { type: 'SWAPPED', previous: ORIGINAL };
+const CONFIRMED: EngineConfigEvent = { type: 'CONFIRMED' };
+const CONFIRM_FAILED = {
+  type: 'CONFIRM_FAILED',
+  error: { code: 'WFR_CONFIRM_FAILED', message: 'a plugin of the new engine failed inside the confirmation window' },
+} as const satisfies EngineConfigEvent;
+const SWAPPED_BACK: EngineConfigEvent = { type: 'SWAPPED_BACK' };
 const DRAINED: EngineConfigEvent = { type: 'DRAINED' };
 const CANDIDATE_DISCARDED: EngineConfigEvent = { type: 'CANDIDATE_DISCARDED' };
 const STEP_FAILED = { type: 'STEP_FAILED', error: { code: 'WFR_TEST_STEP_FAILED', message: 'the step failed' } } as const satisfies EngineConfigEvent;
@@ -83,7 +89,18 @@ function factsFor(snapshot: SlotSnapshot): EngineConfigEvent[] {
         { type: 'BUILT', candidate: reload.candidate },
       ]
     : [];
-  return [...RELOADS.map((r) => r.request), ...reloadFacts, PROBE_PASSED, SWAPPED, DRAINED, CANDIDATE_DISCARDED, STEP_FAILED];
+  return [
+    ...RELOADS.map((r) => r.request),
+    ...reloadFacts,
+    PROBE_PASSED,
+    SWAPPED,
+    CONFIRMED,
+    CONFIRM_FAILED,
+    SWAPPED_BACK,
+    DRAINED,
+    CANDIDATE_DISCARDED,
+    STEP_FAILED,
+  ];
 }
 
 /** The reload protocol: in each state, the only facts that may move the slot on. */
@@ -94,6 +111,10 @@ const accepted: Record<string, readonly EventType[]> = {
   candidateBuilt: ['PROBE_PASSED', 'STEP_FAILED'],
   // commitSwap fails only before the pointer moves.
   probed: ['SWAPPED', 'STEP_FAILED'],
+  // After the swap the only failure is confirmCandidate's own.
+  confirming: ['CONFIRMED', 'CONFIRM_FAILED'],
+  // swapBack never fails.
+  swappingBack: ['SWAPPED_BACK'],
   // drainPrevious never fails.
   draining: ['DRAINED'],
   stoppingCandidate: ['CANDIDATE_DISCARDED'],
@@ -114,6 +135,8 @@ interface WorkInputs {
   buildCandidate: { staged: StagedConfig; request: ConfigReloadRequest };
   probeCandidate: { candidate: EngineRef; request: ConfigReloadRequest };
   commitSwap: { candidate: EngineRef; request: ConfigReloadRequest; staged: StagedConfig };
+  confirmCandidate: { request: ConfigReloadRequest };
+  swapBack: { request: ConfigReloadRequest; staged: StagedConfig | null };
   drainPrevious: { previous: EngineRef | null };
   discardCandidate: { request: ConfigReloadRequest; staged: StagedConfig | null };
 }
@@ -134,29 +157,34 @@ interface Effects {
   launched: Array<{ reloadId: string; plugin: string }>;
   /** Candidate listeners bound (probeCandidate). */
   bound: Array<{ reloadId: string; listen: string }>;
+  /** Swaps confirmed on disk, by reload (confirmCandidate). */
+  confirmed: string[];
   /** Engines stopped after draining (drainPrevious). */
   stopped: StoppedEngine[];
-  /** Candidate plugins killed (discardCandidate). */
+  /** Candidate plugins killed (discardCandidate, swapBack). */
   killed: string[];
-  /** Candidate sockets closed (discardCandidate). */
+  /** Candidate sockets closed (discardCandidate, swapBack). */
   closed: string[];
-  /** Staged config files removed (discardCandidate). */
+  /** Staged config files removed (discardCandidate, swapBack). */
   removedFiles: string[];
 }
 
 interface World extends Effects {
   /** The front door's pointer: the engine requests go to. */
   currentEngine: EngineRef;
+  /** The engine a swap replaced, kept alive (with its plugins and listener) until it is drained or swapped back to. */
+  retired: EngineRef | null;
   /** Every piece of work the slot started, in order. */
   calls: Call[];
 }
 
-const noEffects = (): Effects => ({ launched: [], bound: [], stopped: [], killed: [], closed: [], removedFiles: [] });
+const noEffects = (): Effects => ({ launched: [], bound: [], confirmed: [], stopped: [], killed: [], closed: [], removedFiles: [] });
 
 /** What the world logged after `before` was taken. */
 const effectsSince = (world: World, before: Effects): Effects => ({
   launched: world.launched.slice(before.launched.length),
   bound: world.bound.slice(before.bound.length),
+  confirmed: world.confirmed.slice(before.confirmed.length),
   stopped: world.stopped.slice(before.stopped.length),
   killed: world.killed.slice(before.killed.length),
   closed: world.closed.slice(before.closed.length),
@@ -171,7 +199,13 @@ const logsOf = (world: World): Effects => effectsSince(world, noEffects());
  * commitSwap fails before the pointer moves.
  */
 function fakeWorld(failingCommits: ReadonlySet<string> = new Set()) {
-  const world: World = { currentEngine: ORIGINAL, ...noEffects(), calls: [] };
+  const world: World = { currentEngine: ORIGINAL, retired: null, ...noEffects(), calls: [] };
+  /** What discardCandidate releases, and swapBack too: this reload's plugins, sockets and staged file. */
+  const release = (request: ConfigReloadRequest, staged: StagedConfig | null) => {
+    world.killed.push(...world.launched.filter((l) => l.reloadId === request.reloadId).map((l) => l.plugin));
+    world.closed.push(...world.bound.filter((b) => b.reloadId === request.reloadId).map((b) => b.listen));
+    if (staged?.createdByReload) world.removedFiles.push(staged.file);
+  };
   const fake = <W extends Work>(work: W, effect: (input: WorkInputs[W]) => void = () => {}) =>
     fromCallback<EventObject, WorkInputs[W]>(({ input }) => {
       world.calls.push({ work, input } as Call);
@@ -186,20 +220,28 @@ function fakeWorld(failingCommits: ReadonlySet<string> = new Set()) {
       probeCandidate: fake('probeCandidate', ({ candidate, request }) => {
         if (candidate.listen !== world.currentEngine.listen) world.bound.push({ reloadId: request.reloadId, listen: candidate.listen });
       }),
-      // The only pointer change.
+      // One of the two pointer changes: onto the candidate, keeping the replaced engine alive.
       commitSwap: fake('commitSwap', ({ candidate, request }) => {
-        if (!failingCommits.has(request.reloadId)) world.currentEngine = candidate;
+        if (failingCommits.has(request.reloadId)) return;
+        world.retired = world.currentEngine;
+        world.currentEngine = candidate;
+      }),
+      // Records the confirmation; the pointer stays where commitSwap put it.
+      confirmCandidate: fake('confirmCandidate', ({ request }) => world.confirmed.push(request.reloadId)),
+      // The other pointer change: back onto the engine the swap replaced (the real
+      // runtime keeps it, as here, since the machine does not pass it), then release the candidate.
+      swapBack: fake('swapBack', ({ request, staged }) => {
+        if (world.retired) world.currentEngine = world.retired;
+        world.retired = null;
+        release(request, staged);
       }),
       drainPrevious: fake('drainPrevious', ({ previous }) => {
+        world.retired = null;
         if (!previous) return;
         const listener = previous.listen === world.currentEngine.listen ? null : previous.listen;
         world.stopped.push({ engine: previous, listener, plugins: pluginsOf(previous) });
       }),
-      discardCandidate: fake('discardCandidate', ({ request, staged }) => {
-        world.killed.push(...world.launched.filter((l) => l.reloadId === request.reloadId).map((l) => l.plugin));
-        world.closed.push(...world.bound.filter((b) => b.reloadId === request.reloadId).map((b) => b.listen));
-        if (staged?.createdByReload) world.removedFiles.push(staged.file);
-      }),
+      discardCandidate: fake('discardCandidate', ({ request, staged }) => release(request, staged)),
     },
   });
   return { world, machine };
@@ -218,6 +260,8 @@ interface TraceStep {
   effects: Effects;
   /** The world's engine pointer after this step. */
   current: EngineRef;
+  /** Everything the world logged since the path began, after this step. */
+  logs: Effects;
 }
 
 /** The steps from one TRY_ACTIVATE up to (not including) the next. */
@@ -283,6 +327,7 @@ function replay(path: SlotPath): Replayed {
       invoked: world.calls.slice(seen),
       effects: effectsSince(world, before),
       current: world.currentEngine,
+      logs: logsOf(world),
     };
   });
   return { path: description, steps, reloads: reloadsOf(steps), world, actor };
@@ -299,12 +344,19 @@ const builtCandidate = (reload: Reload) => reload.steps.find((s) => s.event.type
 const launchedBy = (reload: Reload) => reload.steps.flatMap((s) => s.effects.launched.map((l) => l.plugin));
 const boundBy = (reload: Reload) => reload.steps.flatMap((s) => s.effects.bound.map((b) => b.listen));
 
-const DRAIN_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'BUILT', 'PROBE_PASSED', 'SWAPPED'];
 const SWAP_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'BUILT', 'PROBE_PASSED'];
+const DRAIN_PRECONDITION: EventType[] = [...SWAP_PRECONDITION, 'SWAPPED', 'CONFIRMED'];
+const SWAP_BACK_PRECONDITION: EventType[] = [...SWAP_PRECONDITION, 'SWAPPED', 'CONFIRM_FAILED'];
+/** Index of the step that took `type` in this reload, or -1. */
+const indexOf = (reload: Reload, type: EventType) => reload.steps.findIndex((step) => step.event.type === type);
 
 /** Whether `effects` stop, kill or close anything of `engine`. */
 const touches = (effects: Effects, engine: EngineRef) =>
   effects.stopped.length > 0 || effects.killed.some((p) => pluginsOf(engine).includes(p)) || effects.closed.includes(engine.listen);
+
+/** Whether, by `logs`, `engine` still runs: not stopped, none of its plugins killed, its listener open. */
+const isAlive = (logs: Effects, engine: EngineRef) =>
+  !logs.stopped.some((s) => s.engine === engine) && !logs.killed.some((p) => pluginsOf(engine).includes(p)) && !logs.closed.includes(engine.listen);
 
 /** The reload left the serving engine as it was: pointer, process, plugins, listener. */
 function expectCurrentUntouched(reload: Reload, path: string) {
@@ -312,6 +364,7 @@ function expectCurrentUntouched(reload: Reload, path: string) {
     expect(step.current, path).toBe(reload.currentBefore);
     expect(touches(step.effects, reload.currentBefore), path).toBe(false);
   }
+  expect(invokes(reload.steps, 'swapBack'), path).toBe(false);
   expect(invokes(reload.steps, 'drainPrevious'), path).toBe(false);
 }
 
@@ -363,7 +416,7 @@ describe('engineConfig, walked along every simple path', () => {
     expect(Object.keys(accepted).sort()).toEqual([...atomic].sort());
   });
 
-  it('stops the current engine only through drainPrevious, after BUILT, PROBE_PASSED and SWAPPED of the same reload, and only the engine current when that reload began', () => {
+  it('stops the current engine only through drainPrevious, after BUILT, PROBE_PASSED, SWAPPED and CONFIRMED of the same reload, and only the engine current when that reload began', () => {
     let drains = 0;
     for (const { path, steps, reloads } of replayAll()) {
       const beforeFirstReload = steps.slice(0, steps.length - reloads.reduce((n, r) => n + r.steps.length, 0));
@@ -391,38 +444,140 @@ describe('engineConfig, walked along every simple path', () => {
     expect(drains).toBeGreaterThan(0);
   });
 
-  it('changes the engine pointer only through commitSwap, started only on entering probed, entered only on PROBE_PASSED from candidateBuilt after BUILT', () => {
+  it('starts commitSwap only on entering probed, entered only on PROBE_PASSED from candidateBuilt after BUILT, and moves the pointer onto the built candidate', () => {
     expect(invokersOf('commitSwap')).toEqual(['probed']);
     expect(entriesOf('probed')).toEqual(['candidateBuilt --PROBE_PASSED']);
     expect(entriesOf('candidateBuilt')).toEqual(['staged --BUILT']);
     let commits = 0;
-    let changes = 0;
+    let moved = 0;
     for (const { path, reloads } of replayAll()) {
       for (const reload of reloads) {
         reload.steps.forEach((step, i) => {
           const previousStep = reload.steps[i - 1];
           const commit = callsOf(step, 'commitSwap');
           const entersProbed = step.state === 'probed' && previousStep?.state !== 'probed';
-          if (commit.length > 0 || entersProbed) {
-            commits += 1;
-            expect(commit, path).toHaveLength(1);
-            expect(entersProbed, path).toBe(true);
-            expect(previousStep?.state, path).toBe('candidateBuilt');
-            expect(typesOf(reload.steps.slice(0, i + 1)), path).toEqual(SWAP_PRECONDITION);
-            expect(reload.request.dryRun, path).toBe(false);
-            expect(commit[0]!.input.candidate, path).toBe(builtCandidate(reload));
-            expect(commit[0]!.input.staged, path).toBe(stagedCopy(reload));
-            expect(commit[0]!.input.request, path).toBe(reload.request);
-          }
-          if (step.current === (previousStep?.current ?? reload.currentBefore)) return;
-          changes += 1;
+          if (commit.length === 0 && !entersProbed) return;
+          commits += 1;
           expect(commit, path).toHaveLength(1);
+          expect(entersProbed, path).toBe(true);
+          expect(previousStep?.state, path).toBe('candidateBuilt');
+          expect(typesOf(reload.steps.slice(0, i + 1)), path).toEqual(SWAP_PRECONDITION);
+          expect(reload.request.dryRun, path).toBe(false);
+          expect(commit[0]!.input.candidate, path).toBe(builtCandidate(reload));
+          expect(commit[0]!.input.staged, path).toBe(stagedCopy(reload));
+          expect(commit[0]!.input.request, path).toBe(reload.request);
+          if (step.current === previousStep?.current) return;
+          moved += 1;
           expect(step.current, path).toBe(commit[0]!.input.candidate);
         });
       }
     }
     expect(commits).toBeGreaterThan(0);
-    expect(changes).toBeGreaterThan(0);
+    expect(moved).toBeGreaterThan(0);
+  });
+
+  it('changes the engine pointer only through commitSwap on entering probed and swapBack on entering swappingBack, and runs swapBack only after SWAPPED of the same reload', () => {
+    expect(invokersOf('swapBack')).toEqual(['swappingBack']);
+    expect(entriesOf('swappingBack')).toEqual(['confirming --CONFIRM_FAILED']);
+    expect(entriesOf('confirming')).toEqual(['probed --SWAPPED']);
+    const changedBy = { commitSwap: 0, swapBack: 0 };
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        reload.steps.forEach((step, i) => {
+          const previousStep = reload.steps[i - 1];
+          const commits = callsOf(step, 'commitSwap');
+          const swapBacks = callsOf(step, 'swapBack');
+          if (commits.length > 0) expect(step.state, path).toBe('probed');
+          if (swapBacks.length > 0) {
+            expect(swapBacks, path).toHaveLength(1);
+            expect(step.state, path).toBe('swappingBack');
+            expect(previousStep?.state, path).toBe('confirming');
+            // After SWAPPED of this very reload, and nothing else since: the swap it undoes is this reload's.
+            expect(typesOf(reload.steps.slice(0, i + 1)), path).toEqual(SWAP_BACK_PRECONDITION);
+            expect(reload.request.dryRun, path).toBe(false);
+            expect(swapBacks[0]!.input.request, path).toBe(reload.request);
+            expect(swapBacks[0]!.input.staged, path).toBe(stagedCopy(reload));
+          }
+          if (step.current === (previousStep?.current ?? reload.currentBefore)) return;
+          // A pointer change: exactly one of the two, and to where that work points.
+          expect(commits.length + swapBacks.length, path).toBe(1);
+          if (commits.length > 0) {
+            changedBy.commitSwap += 1;
+            expect(step.current, path).toBe(commits[0]!.input.candidate);
+          } else {
+            changedBy.swapBack += 1;
+            // Back onto the engine SWAPPED reported it replaced.
+            expect(step.current, path).toBe(previousStep!.context.previous);
+          }
+        });
+      }
+    }
+    expect(changedBy.commitSwap).toBeGreaterThan(0);
+    expect(changedBy.swapBack).toBeGreaterThan(0);
+  });
+
+  it('never stops the previous engine before CONFIRMED, and keeps it, its plugins and its listener alive throughout confirming and swappingBack', () => {
+    const seen = new Set<string>();
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        const previous = reload.currentBefore;
+        const confirmedAt = indexOf(reload, 'CONFIRMED');
+        const beforeConfirmed = confirmedAt < 0 ? reload.steps : reload.steps.slice(0, confirmedAt);
+        for (const step of beforeConfirmed) {
+          expect(callsOf(step, 'drainPrevious'), `${path} (${step.event.type})`).toEqual([]);
+          expect(isAlive(step.logs, previous), `${path} (${step.event.type})`).toBe(true);
+        }
+        for (const step of reload.steps.filter((s) => s.state === 'confirming' || s.state === 'swappingBack')) {
+          seen.add(step.state);
+          expect(isAlive(step.logs, previous), `${path} (${step.event.type} into ${step.state})`).toBe(true);
+          expect(step.context.previous, path).toBe(previous);
+          for (const confirm of callsOf(step, 'confirmCandidate')) expect(confirm.input.request, path).toBe(reload.request);
+        }
+      }
+    }
+    expect(seen).toEqual(new Set(['confirming', 'swappingBack']));
+  });
+
+  it('ends a CONFIRM_FAILED after SWAPPED in rolledBack, back on exactly the engine current before the reload, with the failed candidate released and drainPrevious never run', () => {
+    let rolledBack = 0;
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        const failedAt = indexOf(reload, 'CONFIRM_FAILED');
+        if (failedAt < 0) continue;
+        const staged = stagedCopy(reload)!;
+        expect(typesOf(reload.steps.slice(0, failedAt + 1)), path).toEqual(SWAP_BACK_PRECONDITION);
+        const outcome = reload.steps.slice(failedAt).map((step) => step.state);
+        expect(outcome, path).toEqual(['swappingBack', 'rolledBack'].slice(0, outcome.length));
+        expect(reload.steps[failedAt]!.context.error, path).toEqual(CONFIRM_FAILED.error);
+        // No drain on this path, and nothing released twice: swapBack alone releases the candidate.
+        expect(invokes(reload.steps, 'drainPrevious'), path).toBe(false);
+        expect(invokes(reload.steps, 'confirmCandidate'), path).toBe(true);
+        expect(invokes(reload.steps, 'discardCandidate'), path).toBe(false);
+        const [swapBack, ...more] = callsOf(reload.steps[failedAt]!, 'swapBack');
+        expect(swapBack, path).toBeDefined();
+        expect(more, path).toEqual([]);
+        // The failed candidate's plugins killed, its socket closed, its staged copy removed; the old engine untouched.
+        const { effects } = reload.steps[failedAt]!;
+        expect(effects.killed, path).toEqual(fixtureOf(reload.request).plugins);
+        expect(effects.killed, path).toEqual(launchedBy(reload));
+        expect(effects.closed, path).toEqual(boundBy(reload));
+        expect(effects.removedFiles, path).toEqual(staged.createdByReload ? [staged.file] : []);
+        expect(effects.stopped, path).toEqual([]);
+        expect(effects.confirmed, path).toEqual([]);
+        for (const step of reload.steps.slice(failedAt)) {
+          expect(step.current, path).toBe(reload.currentBefore);
+          expect(isAlive(step.logs, reload.currentBefore), path).toBe(true);
+        }
+        const last = reload.steps.at(-1)!;
+        if (last.state !== 'rolledBack') continue;
+        rolledBack += 1;
+        expect(last.event.type, path).toBe('SWAPPED_BACK');
+        expect(last.invoked, path).toEqual([]);
+        expect(last.effects, path).toEqual(noEffects());
+        expect(last.context, path).toMatchObject({ staged: null, previous: null, error: CONFIRM_FAILED.error });
+      }
+    }
+    expect(rolledBack).toBeGreaterThan(0);
   });
 
   it('ends every failure before SWAPPED in rolledBack (or rejected while staging), never touching the current engine, after discarding exactly this reload\'s candidate', () => {
@@ -432,7 +587,7 @@ describe('engineConfig, walked along every simple path', () => {
         const failedAt = reload.steps.findIndex((step) => step.event.type === 'STEP_FAILED');
         if (failedAt < 0) continue;
         const { path } = replayed;
-        // Nothing can fail after SWAPPED: draining takes DRAINED only (see the protocol table).
+        // STEP_FAILED never comes after SWAPPED: inside the confirmation window a failure is CONFIRM_FAILED (see above).
         expect(typesOf(reload.steps.slice(0, failedAt)), path).not.toContain('SWAPPED');
         const state = reload.steps[failedAt - 1]!.state;
         failedIn.add(state);
@@ -519,6 +674,51 @@ describe('engineConfig, told facts out of order', () => {
       }
     }
     expect(ignored).toBeGreaterThan(0);
+  });
+
+  const outOfOrder: Array<[EventType, string]> = [
+    ['CONFIRMED', 'probed'],
+    ['CONFIRM_FAILED', 'probed'],
+    ['SWAPPED_BACK', 'probed'],
+    ['CONFIRMED', 'candidateBuilt'],
+    ['DRAINED', 'confirming'],
+    ['SWAPPED_BACK', 'confirming'],
+    ['SWAPPED', 'confirming'],
+    ['STEP_FAILED', 'confirming'],
+    ['TRY_ACTIVATE', 'confirming'],
+    ['CONFIRMED', 'swappingBack'],
+    ['CONFIRM_FAILED', 'swappingBack'],
+    ['DRAINED', 'swappingBack'],
+    ['STEP_FAILED', 'swappingBack'],
+    ['TRY_ACTIVATE', 'swappingBack'],
+    ['CONFIRMED', 'draining'],
+    ['CONFIRM_FAILED', 'draining'],
+    ['SWAPPED_BACK', 'draining'],
+    ['STEP_FAILED', 'draining'],
+    ['SWAPPED_BACK', 'rollingBack'],
+    ['CONFIRMED', 'active'],
+    ['SWAPPED_BACK', 'rolledBack'],
+  ];
+
+  it.each(outOfOrder)('ignores %s in %s on a running actor, starting no work and changing nothing in the world', (type, state) => {
+    const into = reachable.filter((p) => leafOf(p.state.value) === state);
+    expect(into.length, state).toBeGreaterThan(0);
+    for (const path of into) {
+      const event = unexpected(path.state).find((e) => e.type === type);
+      expect(event, `${type} in ${state}`).toBeDefined();
+      const { actor, world, path: description } = replay(path);
+      const before = actor.getSnapshot();
+      const calls = world.calls.length;
+      const logs = logsOf(world);
+      const current = world.currentEngine;
+      actor.send(event!);
+      expect(actor.getSnapshot().value, description).toEqual(before.value);
+      expect(actor.getSnapshot().context, description).toEqual(before.context);
+      expect(world.calls.slice(calls), description).toEqual([]);
+      expect(effectsSince(world, logs), description).toEqual(noEffects());
+      expect(world.currentEngine, description).toBe(current);
+      actor.stop();
+    }
   });
 
   it('moves on every fact the protocol expects next, in every reachable state', () => {

@@ -69,6 +69,12 @@ const fixtureOf = (request: ReloadRequest): ReloadFixture => RELOADS.find((r) =>
 const HANDSHAKE_PASSED: PluginSlotEvent = { type: 'HANDSHAKE_PASSED' };
 const PROBE_PASSED: PluginSlotEvent = { type: 'PROBE_PASSED' };
 const SWAPPED: PluginSlotEvent = { type: 'SWAPPED', previous: ORIGINAL };
+const CONFIRMED: PluginSlotEvent = { type: 'CONFIRMED' };
+const CONFIRM_FAILED = {
+  type: 'CONFIRM_FAILED',
+  error: { code: 'WFR_CONFIRM_FAILED', message: 'the candidate failed inside its confirmation window' },
+} as const satisfies PluginSlotEvent;
+const SWAPPED_BACK: PluginSlotEvent = { type: 'SWAPPED_BACK' };
 const DRAINED: PluginSlotEvent = { type: 'DRAINED' };
 const CANDIDATE_DISCARDED: PluginSlotEvent = { type: 'CANDIDATE_DISCARDED' };
 const STEP_FAILED: PluginSlotEvent = { type: 'STEP_FAILED', error: { code: 'WFR_TEST_STEP_FAILED', message: 'the step failed' } };
@@ -89,6 +95,9 @@ function factsFor(snapshot: SlotSnapshot): PluginSlotEvent[] {
     HANDSHAKE_PASSED,
     PROBE_PASSED,
     SWAPPED,
+    CONFIRMED,
+    CONFIRM_FAILED,
+    SWAPPED_BACK,
     DRAINED,
     CANDIDATE_DISCARDED,
     STEP_FAILED,
@@ -107,6 +116,11 @@ const accepted: Record<string, readonly EventType[]> = {
   handshaked: ['PROBE_PASSED', ...FAILURES],
   // commitSwap cannot be called off once started: only its own failure (before the pointer moves) aborts it.
   probed: ['SWAPPED', 'STEP_FAILED'],
+  // After the swap a candidate exit is confirmCandidate's to report (as CONFIRM_FAILED), not the watcher's.
+  confirming: ['CONFIRMED', 'CONFIRM_FAILED'],
+  // swapBack never fails.
+  swappingBack: ['SWAPPED_BACK'],
+  // drainPrevious never fails.
   draining: ['DRAINED'],
   stoppingCandidate: ['CANDIDATE_DISCARDED'],
   rollingBack: ['CANDIDATE_DISCARDED'],
@@ -128,6 +142,8 @@ interface WorkInputs {
   handshakeCandidate: { candidate: PluginRef };
   probeCandidate: { candidate: PluginRef };
   commitSwap: { candidate: PluginRef; request: ReloadRequest };
+  confirmCandidate: { current: PluginRef; previous: PluginRef | null; request: ReloadRequest };
+  swapBack: { failed: PluginRef; previous: PluginRef | null; staged: StagedPlugin | null; request: ReloadRequest };
   drainPrevious: { previous: PluginRef | null };
   discardCandidate: { candidate: PluginRef | null; staged: StagedPlugin | null };
 }
@@ -136,23 +152,30 @@ type Call = { [W in Work]: { work: W; input: WorkInputs[W] } }[Work];
 type CallOf<W extends Work> = Extract<Call, { work: W }>;
 
 interface World {
-  /** The registry's pointer: the plugin calls go to. */
-  current: PluginRef;
+  /** The registry's pointer: the plugin calls go to (null: no plugin of that name). */
+  current: PluginRef | null;
   /** Candidate processes started (startCandidate). */
   launched: StagedPlugin[];
+  /** Swapped-in plugins confirmed on disk (confirmCandidate). */
+  confirmed: PluginRef[];
   /** Plugins stopped after draining (drainPrevious). */
   stopped: PluginRef[];
-  /** Candidates killed (discardCandidate). */
+  /** Candidates killed (discardCandidate, swapBack). */
   killed: PluginRef[];
-  /** Staged directories removed (discardCandidate). */
+  /** Staged directories removed (discardCandidate, swapBack). */
   removedDirs: string[];
   /** Every piece of work the slot started, in order. */
   calls: Call[];
 }
 
-/** The slot with fake work: each actor records its call and its effect on the world, and reports nothing. */
-function fakeWorld() {
-  const world: World = { current: ORIGINAL, launched: [], stopped: [], killed: [], removedDirs: [], calls: [] };
+/**
+ * The slot with fake work: each actor records its call and its effect on the
+ * world, and reports nothing. `failingCommits` names the reloads whose swap the
+ * path fails (STEP_FAILED in `probed`): like the real commitSwap, their
+ * commitSwap fails before the pointer moves.
+ */
+function fakeWorld(failingCommits: ReadonlySet<string> = new Set()) {
+  const world: World = { current: ORIGINAL, launched: [], confirmed: [], stopped: [], killed: [], removedDirs: [], calls: [] };
   const fake = <W extends Work>(work: W, effect: (input: WorkInputs[W]) => void = () => {}) =>
     fromCallback<EventObject, WorkInputs[W]>(({ input }) => {
       world.calls.push({ work, input } as Call);
@@ -165,9 +188,17 @@ function fakeWorld() {
       watchCandidate: fake('watchCandidate'),
       handshakeCandidate: fake('handshakeCandidate'),
       probeCandidate: fake('probeCandidate'),
-      // The only pointer change.
-      commitSwap: fake('commitSwap', ({ candidate }) => {
-        world.current = candidate;
+      // One of the two pointer changes: onto the candidate.
+      commitSwap: fake('commitSwap', ({ candidate, request }) => {
+        if (!failingCommits.has(request.reloadId)) world.current = candidate;
+      }),
+      // Records the confirmation; the pointer stays where commitSwap put it.
+      confirmCandidate: fake('confirmCandidate', ({ current }) => world.confirmed.push(current)),
+      // The other pointer change: back onto the replaced plugin, still alive; the failed one is killed.
+      swapBack: fake('swapBack', ({ failed, previous, staged }) => {
+        world.current = previous;
+        world.killed.push(failed);
+        if (staged?.createdByReload) world.removedDirs.push(staged.dir);
       }),
       drainPrevious: fake('drainPrevious', ({ previous }) => {
         if (previous) world.stopped.push(previous);
@@ -191,13 +222,15 @@ interface TraceStep {
   /** The work started by this step. */
   invoked: Call[];
   /** The world's pointer after this step. */
-  current: PluginRef;
+  current: PluginRef | null;
+  /** The plugins stopped (drained) or killed so far, after this step. */
+  dead: PluginRef[];
 }
 
 /** The steps from one TRY_ACTIVATE up to (not including) the next. */
 interface Reload {
   request: ReloadRequest;
-  currentBefore: PluginRef;
+  currentBefore: PluginRef | null;
   steps: TraceStep[];
 }
 
@@ -227,9 +260,19 @@ function reloadsOf(steps: TraceStep[]): Reload[] {
   return reloads;
 }
 
+/** The reloads whose commitSwap the path fails: STEP_FAILED taken in `probed`. */
+function failingCommitsOf(path: SlotPath): Set<string> {
+  const failing = new Set<string>();
+  path.steps.forEach((step, i) => {
+    const before = path.steps[i - 1]?.state;
+    if (before && step.event.type === 'STEP_FAILED' && leafOf(before.value) === 'probed') failing.add(before.context.request!.reloadId);
+  });
+  return failing;
+}
+
 /** Play `path` on a real actor over a fresh fake world, checking each state it reaches against the path's. */
 function replay(path: SlotPath): Replayed {
-  const { world, machine } = fakeWorld();
+  const { world, machine } = fakeWorld(failingCommitsOf(path));
   const actor = createActor(machine, { input });
   const description = describePath(path);
   const steps = path.steps.map((step, i): TraceStep => {
@@ -245,6 +288,7 @@ function replay(path: SlotPath): Replayed {
       context: snapshot.context,
       invoked: world.calls.slice(seen),
       current: world.current,
+      dead: [...world.stopped, ...world.killed],
     };
   });
   return { path: description, steps, reloads: reloadsOf(steps), world, actor };
@@ -263,10 +307,15 @@ const stagedCopy = (reload: Reload) => reload.steps.find((s) => s.event.type ===
 const commitIndex = (reload: Reload) => reload.steps.findIndex((step) => callsOf(step, 'commitSwap').length > 0);
 
 const SWAP_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'CANDIDATE_STARTED', 'HANDSHAKE_PASSED', 'PROBE_PASSED'];
+const DRAIN_PRECONDITION: EventType[] = [...SWAP_PRECONDITION, 'SWAPPED', 'CONFIRMED'];
+const SWAP_BACK_PRECONDITION: EventType[] = [...SWAP_PRECONDITION, 'SWAPPED', 'CONFIRM_FAILED'];
+/** Index of the step that took `type` in this reload, or -1. */
+const indexOf = (reload: Reload, type: EventType) => reload.steps.findIndex((step) => step.event.type === type);
 
 function expectCurrentUntouched(reload: Reload, path: string) {
   for (const step of reload.steps) expect(step.current, path).toBe(reload.currentBefore);
   expect(invokes(reload.steps, 'commitSwap'), path).toBe(false);
+  expect(invokes(reload.steps, 'swapBack'), path).toBe(false);
   expect(invokes(reload.steps, 'drainPrevious'), path).toBe(false);
   for (const step of reload.steps) {
     for (const discard of callsOf(step, 'discardCandidate')) expect(discard.input.candidate, path).not.toBe(reload.currentBefore);
@@ -320,6 +369,7 @@ describe('pluginSlot, walked along every simple path', () => {
           const facts = typesOf(reload.steps.slice(0, i + 1));
           expect(facts, path).toEqual(step.event.type === 'SWAPPED' ? [...SWAP_PRECONDITION, 'SWAPPED'] : SWAP_PRECONDITION);
           expect(reload.request.dryRun, path).toBe(false);
+          if (step.event.type === 'SWAPPED') expect(step.state, path).toBe('confirming');
           for (const commit of commits) {
             expect(step.state, path).toBe('probed');
             expect(commit.input.candidate, path).toBe(startedCandidate(reload));
@@ -330,18 +380,46 @@ describe('pluginSlot, walked along every simple path', () => {
     expect(swaps).toBeGreaterThan(0);
   });
 
-  it('changes the current pointer only through commitSwap on entering probed', () => {
-    let changes = 0;
-    for (const { path, steps } of replayAll()) {
-      steps.forEach((step, i) => {
-        if (callsOf(step, 'commitSwap').length > 0) expect(step.state, path).toBe('probed');
-        if (i === 0 || step.current === steps[i - 1]!.current) return;
-        changes += 1;
-        expect(step.state, path).toBe('probed');
-        expect(step.current, path).toBe(callsOf(step, 'commitSwap')[0]?.input.candidate);
-      });
+  it('changes the current pointer only through commitSwap on entering probed and swapBack on entering swappingBack, and runs swapBack only after SWAPPED', () => {
+    const changedBy = { commitSwap: 0, swapBack: 0 };
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        reload.steps.forEach((step, i) => {
+          const previousStep = reload.steps[i - 1];
+          const commits = callsOf(step, 'commitSwap');
+          const swapBacks = callsOf(step, 'swapBack');
+          if (commits.length > 0) {
+            expect(commits, path).toHaveLength(1);
+            expect(step.state, path).toBe('probed');
+            expect(previousStep?.state, path).not.toBe('probed');
+          }
+          if (swapBacks.length > 0) {
+            expect(swapBacks, path).toHaveLength(1);
+            expect(step.state, path).toBe('swappingBack');
+            expect(previousStep?.state, path).toBe('confirming');
+            // After SWAPPED of this very reload, and nothing else since: the swap it undoes is this reload's.
+            expect(typesOf(reload.steps.slice(0, i + 1)), path).toEqual(SWAP_BACK_PRECONDITION);
+            expect(reload.request.dryRun, path).toBe(false);
+            expect(swapBacks[0]!.input.failed, path).toBe(startedCandidate(reload));
+            expect(swapBacks[0]!.input.previous, path).toBe(reload.currentBefore);
+            expect(swapBacks[0]!.input.staged, path).toBe(stagedCopy(reload));
+            expect(swapBacks[0]!.input.request, path).toBe(reload.request);
+          }
+          if (step.current === (previousStep?.current ?? reload.currentBefore)) return;
+          // A pointer change: exactly one of the two, and to where that work points.
+          expect(commits.length + swapBacks.length, path).toBe(1);
+          if (commits.length > 0) {
+            changedBy.commitSwap += 1;
+            expect(step.current, path).toBe(commits[0]!.input.candidate);
+          } else {
+            changedBy.swapBack += 1;
+            expect(step.current, path).toBe(swapBacks[0]!.input.previous);
+          }
+        });
+      }
     }
-    expect(changes).toBeGreaterThan(0);
+    expect(changedBy.commitSwap).toBeGreaterThan(0);
+    expect(changedBy.swapBack).toBeGreaterThan(0);
   });
 
   it('rolls back (or rejects, while staging) on any failure before commitSwap, keeping the current plugin and discarding the candidate', () => {
@@ -377,24 +455,26 @@ describe('pluginSlot, walked along every simple path', () => {
       expect(leafOf(actor.getSnapshot().value), path).toBe('probed');
       expect(world.calls.slice(callsBefore), path).toEqual([]);
       actor.send({ type: 'SWAPPED', previous: reloads.at(-1)!.currentBefore });
-      expect(leafOf(actor.getSnapshot().value), path).toBe('draining');
+      expect(leafOf(actor.getSnapshot().value), path).toBe('confirming');
       expect(world.current, path).toBe(candidate);
       expect(world.killed, path).not.toContain(candidate);
     }
   });
 
-  it('stops the current plugin only by draining it after SWAPPED', () => {
+  it('stops the current plugin only by draining it after SWAPPED and CONFIRMED', () => {
     let drains = 0;
     for (const { path, reloads } of replayAll()) {
       for (const reload of reloads) {
-        reload.steps.forEach((step) => {
+        reload.steps.forEach((step, i) => {
           for (const discard of callsOf(step, 'discardCandidate')) expect(discard.input.candidate, path).not.toBe(reload.currentBefore);
+          for (const swapBack of callsOf(step, 'swapBack')) expect(swapBack.input.failed, path).not.toBe(reload.currentBefore);
           const drain = callsOf(step, 'drainPrevious');
-          if (step.event.type !== 'SWAPPED') {
+          if (step.event.type !== 'CONFIRMED') {
             expect(drain, path).toEqual([]);
             return;
           }
           drains += 1;
+          expect(typesOf(reload.steps.slice(0, i + 1)), path).toEqual(DRAIN_PRECONDITION);
           expect(step.state, path).toBe('draining');
           expect(drain, path).toHaveLength(1);
           expect(drain[0]!.input.previous, path).toBe(reload.currentBefore);
@@ -402,6 +482,67 @@ describe('pluginSlot, walked along every simple path', () => {
       }
     }
     expect(drains).toBeGreaterThan(0);
+  });
+
+  it('never stops the previous plugin before CONFIRMED, and keeps it alive throughout confirming and swappingBack', () => {
+    const seen = new Set<string>();
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        const previous = reload.currentBefore!;
+        const confirmedAt = indexOf(reload, 'CONFIRMED');
+        const beforeConfirmed = confirmedAt < 0 ? reload.steps : reload.steps.slice(0, confirmedAt);
+        for (const step of beforeConfirmed) {
+          expect(callsOf(step, 'drainPrevious'), `${path} (${step.event.type})`).toEqual([]);
+          expect(step.dead, `${path} (${step.event.type})`).not.toContain(previous);
+        }
+        for (const step of reload.steps.filter((s) => s.state === 'confirming' || s.state === 'swappingBack')) {
+          seen.add(step.state);
+          expect(step.dead, `${path} (${step.event.type} into ${step.state})`).not.toContain(previous);
+          expect(step.context.previous, path).toBe(previous);
+          // Confirmation watches the new plugin, and is told which one it replaced: the one kept alive.
+          for (const confirm of callsOf(step, 'confirmCandidate')) {
+            expect(confirm.input.current, path).toBe(startedCandidate(reload));
+            expect(confirm.input.previous, path).toBe(previous);
+          }
+        }
+      }
+    }
+    expect(seen).toEqual(new Set(['confirming', 'swappingBack']));
+  });
+
+  it('ends a CONFIRM_FAILED after SWAPPED in rolledBack, back on exactly the plugin current before the reload, with the failed candidate killed and drainPrevious never run', () => {
+    let rolledBack = 0;
+    for (const { path, reloads, world } of replayAll()) {
+      for (const reload of reloads) {
+        const failedAt = indexOf(reload, 'CONFIRM_FAILED');
+        if (failedAt < 0) continue;
+        const candidate = startedCandidate(reload)!;
+        const staged = stagedCopy(reload)!;
+        expect(typesOf(reload.steps.slice(0, failedAt + 1)), path).toEqual(SWAP_BACK_PRECONDITION);
+        const outcome = reload.steps.slice(failedAt).map((step) => step.state);
+        expect(outcome, path).toEqual(['swappingBack', 'rolledBack'].slice(0, outcome.length));
+        expect(reload.steps[failedAt]!.context.error, path).toEqual(CONFIRM_FAILED.error);
+        // No drain on this path, and nothing discarded twice: swapBack alone releases the candidate.
+        expect(invokes(reload.steps, 'drainPrevious'), path).toBe(false);
+        expect(invokes(reload.steps, 'confirmCandidate'), path).toBe(true);
+        expect(invokes(reload.steps, 'discardCandidate'), path).toBe(false);
+        expect(callsOf(reload.steps[failedAt]!, 'swapBack'), path).toHaveLength(1);
+        for (const step of reload.steps.slice(failedAt)) {
+          expect(step.current, path).toBe(reload.currentBefore);
+          expect(step.dead, path).toContain(candidate);
+          expect(step.dead, path).not.toContain(reload.currentBefore);
+        }
+        expect(world.killed.filter((p) => p === candidate), path).toHaveLength(1);
+        expect(world.removedDirs, path).toContain(staged.dir);
+        const last = reload.steps.at(-1)!;
+        if (last.state !== 'rolledBack') continue;
+        rolledBack += 1;
+        expect(last.event.type, path).toBe('SWAPPED_BACK');
+        expect(last.invoked, path).toEqual([]);
+        expect(last.context, path).toMatchObject({ candidate: null, staged: null, previous: null, error: CONFIRM_FAILED.error });
+      }
+    }
+    expect(rolledBack).toBeGreaterThan(0);
   });
 
   it('never swaps or drains on a dry run, and ends a passing one in dryRunPassed with the candidate discarded', () => {
@@ -465,15 +606,40 @@ describe('pluginSlot, told facts out of order', () => {
     ['PROBE_PASSED', 'probed'],
     ['TRY_ACTIVATE', 'probed'],
     ['CANDIDATE_EXITED', 'draining'],
+    ['CONFIRMED', 'probed'],
+    ['CONFIRM_FAILED', 'probed'],
+    ['SWAPPED_BACK', 'probed'],
+    ['CONFIRMED', 'handshaked'],
+    ['DRAINED', 'confirming'],
+    ['SWAPPED_BACK', 'confirming'],
+    ['SWAPPED', 'confirming'],
+    ['STEP_FAILED', 'confirming'],
+    ['CANDIDATE_EXITED', 'confirming'],
+    ['TRY_ACTIVATE', 'confirming'],
+    ['CONFIRMED', 'swappingBack'],
+    ['CONFIRM_FAILED', 'swappingBack'],
+    ['DRAINED', 'swappingBack'],
+    ['CANDIDATE_EXITED', 'swappingBack'],
+    ['TRY_ACTIVATE', 'swappingBack'],
+    ['CONFIRMED', 'draining'],
+    ['CONFIRM_FAILED', 'draining'],
+    ['SWAPPED_BACK', 'draining'],
+    ['SWAPPED_BACK', 'rollingBack'],
+    ['CONFIRMED', 'active'],
+    ['SWAPPED_BACK', 'rolledBack'],
   ];
 
   it.each(outOfOrder)('ignores %s in %s on a running actor, starting no work', (type, state) => {
     const { actor, world, path } = replay(pathTo(state));
     const before = actor.getSnapshot();
     const calls = world.calls.length;
+    const current = world.current;
+    const dead = [...world.stopped, ...world.killed];
     actor.send(factsFor(before).find((e) => e.type === type)!);
     expect(actor.getSnapshot().value, path).toEqual(before.value);
     expect(actor.getSnapshot().context, path).toEqual(before.context);
     expect(world.calls).toHaveLength(calls);
+    expect(world.current, path).toBe(current);
+    expect([...world.stopped, ...world.killed], path).toEqual(dead);
   });
 });
