@@ -1,0 +1,78 @@
+/** Shared pieces of the benchmarks: stats, tables, the load client, plugin dirs, results.json. */
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { createInterface } from 'node:readline';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+export const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+
+export const percentile = (values: number[], p: number): number => {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export function printTable(title: string, rows: Array<Record<string, string | number>>): void {
+  const columns = Object.keys(rows[0] ?? {});
+  const width = (c: string) => Math.max(c.length, ...rows.map((r) => String(r[c]).length));
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  console.log(`\n${title}`);
+  console.log(line(columns.map((c) => c.padEnd(width(c)))));
+  console.log(line(columns.map((c) => '-'.repeat(width(c)))));
+  for (const row of rows) console.log(line(columns.map((c) => String(row[c]).padEnd(width(c)))));
+}
+
+export const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), prefix));
+
+/** A plugin directory with the test suite's fake plugin (name and version from its manifest). */
+export async function fakePluginDir(parent: string, name: string, version: string, flags: string[] = []): Promise<string> {
+  const dir = join(parent, `${name}-${version}-${flags.join('_') || 'ok'}`);
+  await mkdir(dir, { recursive: true });
+  await copyFile(join(root, 'test/fixtures/fake-plugin.mjs'), join(dir, 'plugin.mjs'));
+  await writeFile(join(dir, 'plugin.json'), JSON.stringify({ name, version, protocolVersion: 1, command: ['node', 'plugin.mjs', ...flags], contract: { steps: [{ type: 'echo' }] } }));
+  return dir;
+}
+
+export interface LoadRun {
+  /** Stop the load and collect every sample. */
+  finish(): Promise<Array<[number, number, number]>>;
+}
+
+/** Start the load client process against `url`. Resolves once it is sending. */
+export async function startLoad(url: string, concurrency: number, max: number): Promise<LoadRun> {
+  const child = execa(process.execPath, [join(root, 'bench/load-client.mjs'), url, String(concurrency), String(max)], { stdin: 'pipe', buffer: true });
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+  return {
+    async finish() {
+      child.stdin!.end();
+      const result = await child;
+      if (process.env.BENCH_DEBUG) process.stderr.write(String(result.stderr));
+      const last = result.stdout.trim().split('\n').at(-1)!;
+      return JSON.parse(last).samples;
+    },
+  };
+}
+
+export function summarize(samples: Array<[number, number, number]>) {
+  return {
+    sent: samples.length,
+    failed: samples.filter(([, , status]) => status === 0).length,
+    non2xx: samples.filter(([, , status]) => status !== 0 && (status < 200 || status > 299)).length,
+  };
+}
+
+export const machine = () => ({ cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: round(totalmem() / 2 ** 30), node: process.version });
+
+/** Merge this benchmark's numbers into bench/results.json. */
+export async function saveResults(name: string, data: unknown): Promise<void> {
+  const file = join(root, 'bench/results.json');
+  const all = JSON.parse(await readFile(file, 'utf8').catch(() => '{}'));
+  all.machine = machine();
+  all[name] = { ...(data as object), at: new Date().toISOString(), quick };
+  if (!quick) await writeFile(file, `${JSON.stringify(all, null, 2)}\n`);
+}

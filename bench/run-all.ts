@@ -1,0 +1,13 @@
+/** `npm run bench`: every benchmark, one after the other, each in its own process. */
+import { execa } from 'execa';
+import { join } from 'node:path';
+import { root } from './lib.js';
+
+const benches = ['availability', 'swap-cost', 'scale', 'pm2'];
+const extra = process.argv.slice(2);
+const started = Date.now();
+for (const bench of benches) {
+  console.log(`\n=== bench/${bench}.ts ===`);
+  await execa(process.execPath, ['--expose-gc', '--import', 'tsx', join(root, 'bench', `${bench}.ts`), ...extra], { stdio: 'inherit' });
+}
+console.log(`\nall benchmarks finished in ${Math.round((Date.now() - started) / 1000)} s; numbers in bench/results.json`);

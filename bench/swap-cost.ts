@@ -1,0 +1,69 @@
+/**
+ * Swap overhead and rollback speed. The floor is what no reload can avoid:
+ * spawning the same plugin, completing the handshake and one health call,
+ * measured with a bare script that uses no wfreload code, alternating with
+ * wfreload's try-activate in the same run.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createOrchestrator } from '../src/index.js';
+import { fakePluginDir, percentile, printTable, quick, round, saveResults, tempDir } from './lib.js';
+
+const ROUNDS = quick ? 3 : 40;
+const work = await tempDir('wfr-bench-cost-');
+const dirs = [await fakePluginDir(work, 'fake', '1.0.0'), await fakePluginDir(work, 'fake', '2.0.0')];
+const bad = await fakePluginDir(work, 'fake', '9.0.0', ['unhealthy']);
+
+/** The floor: spawn, initialize, health, then kill; no wfreload code. */
+function bare(dir: string): Promise<number> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['plugin.mjs'], { cwd: dir, env: { ...process.env, WFRELOAD_PLUGIN_MAGIC_COOKIE: 'f3c1a4b0-wfreload-plugin-protocol-1' }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const lines = createInterface({ input: child.stdout });
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: 1, name: 'fake' } })}\n`);
+    lines.on('line', (line) => {
+      const { id } = JSON.parse(line);
+      if (id === 1) child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'health', params: {} })}\n`);
+      else {
+        const ms = performance.now() - start;
+        child.once('exit', () => resolve(ms));
+        child.kill('SIGKILL');
+      }
+    });
+    child.once('error', reject);
+  });
+}
+
+// confirmMs 0: one health call after the swap, the same work the floor does once.
+const host = await createOrchestrator({ stateDir: join(work, 'state'), logger: pino({ level: 'silent' }), timeouts: { confirmMs: 0, graceMs: 500 } });
+await host.tryActivatePlugin('fake', dirs[0]!);
+const floor: number[] = [];
+const safe: number[] = [];
+const rollback: number[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  floor.push(await bare(dirs[(i + 1) % 2]!));
+  const start = performance.now();
+  const result = await host.tryActivatePlugin('fake', dirs[(i + 1) % 2]!);
+  safe.push(performance.now() - start);
+  if (result.outcome !== 'activated') throw new Error(`swap ${i} was ${result.outcome}`);
+  // Rollback speed: from entering rollingBack (the probe has failed) to the result being returned.
+  let failedAt = 0;
+  const off = host.events.subscribe((event) => {
+    if (event.type === 'transition' && event.state === 'rollingBack') failedAt = performance.now();
+  });
+  const rolled = await host.tryActivatePlugin('fake', bad);
+  rollback.push(performance.now() - failedAt);
+  off();
+  if (rolled.outcome !== 'rolledBack') throw new Error('the bad candidate was not rolled back');
+}
+await host.close();
+
+const row = (what: string, values: number[]) => ({ what, runs: values.length, p50_ms: round(percentile(values, 50)), p99_ms: round(percentile(values, 99)) });
+const rows = [row('floor: spawn + initialize + health (bare script)', floor), row('wfreload try-activate (stage → drain, real swap)', safe), row('rollback: probe failed → candidate reaped, result back', rollback)];
+printTable('Swap overhead and rollback speed, measured alternately in one run', rows);
+const ratio50 = round(rows[1]!.p50_ms / rows[0]!.p50_ms, 2);
+const ratio99 = round(rows[1]!.p99_ms / rows[0]!.p99_ms, 2);
+console.log(`\nsummary: try-activate / floor = ${ratio50} at p50, ${ratio99} at p99 (target ≤ 1.25 at p50); rollback p50 ${rows[2]!.p50_ms} ms`);
+await saveResults('swapCost', { rounds: ROUNDS, rows, ratioP50: ratio50, ratioP99: ratio99 });

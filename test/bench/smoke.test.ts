@@ -1,0 +1,17 @@
+/**
+ * Each benchmark script runs with tiny counts (--quick) so none can rot.
+ * No timing is asserted: only that it completes and prints its table and summary.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+it.each(['availability', 'swap-cost', 'scale', 'pm2'])('bench/%s.ts runs to the end with --quick', async (bench) => {
+  const run = await execa(process.execPath, ['--expose-gc', '--import', 'tsx', join(root, 'bench', `${bench}.ts`), '--quick'], { cwd: root, reject: false });
+  expect(run.exitCode, run.stderr).toBe(0);
+  expect(run.stdout).toMatch(/^\| /m);
+  expect(run.stdout).toMatch(/^summary: /m);
+}, 120_000);
