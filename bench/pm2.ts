@@ -25,7 +25,7 @@ const freePort = () =>
     });
   });
 
-interface Row {
+type Row = {
   tool: string;
   upgrade: string;
   runs: number;
@@ -33,7 +33,7 @@ interface Row {
   failed: number;
   non2xx: number;
   after: string;
-}
+};
 
 async function measure(url: string, upgrades: Array<() => Promise<string>>): Promise<{ sent: number; failed: number; non2xx: number; after: string }> {
   const load = await startLoad(url, CONCURRENCY, 10_000_000);

@@ -51,5 +51,6 @@ it('shows each slot machine and follows a reload triggered through the API to it
   // A good one: back to active.
   await wfctl(host, stateDir, 'plugin', 'try-activate', 'fake', await makePluginDir({ version: '2.1.0' }));
   await page.waitForSelector('.slot[data-actor="plugin:fake"][data-current="active"]');
-  await page.screenshot({ path: process.env.CI ? join(stateDir, 'live-view.png') : screenshot, fullPage: true });
+  // UPDATE_SCREENSHOT=1 refreshes the one in docs/; otherwise it goes to the temporary state directory.
+  await page.screenshot({ path: process.env.UPDATE_SCREENSHOT ? screenshot : join(stateDir, 'live-view.png'), fullPage: true });
 });
