@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigInvalidError, ConfigUnreadableError } from '../errors.js';
 import { BUILTIN_STEPS, engineConfigSchema, type EngineConfig } from './config-schema.js';
+import { findProtoKey } from '../util/find-proto-key.js';
 
 export interface LoadedConfig {
   config: EngineConfig;
@@ -31,7 +32,16 @@ export function parseConfig(text: string, source: string): LoadedConfig {
     // The yaml package's first message line already names the line and column.
     throw new ConfigInvalidError(source, document.errors.map((error) => `✖ ${error.message.split('\n')[0]}`));
   }
-  const parsed = engineConfigSchema.safeParse(document.toJS());
+  let json: unknown;
+  try {
+    // Aliases are expanded here; a copy through JSON refuses self-references (a cycle would recurse forever when serving).
+    json = JSON.parse(JSON.stringify(document.toJS({ maxAliasCount: 100 })));
+  } catch (error) {
+    throw new ConfigInvalidError(source, [`✖ ${(error as Error).message.split('\n')[0]} (YAML anchors and aliases must not refer to themselves or be missing)`]);
+  }
+  const protoPath = findProtoKey(json);
+  if (protoPath !== null) throw new ConfigInvalidError(source, [`✖ ${protoPath || '(top level)'}: the key "__proto__" is not allowed`]);
+  const parsed = engineConfigSchema.safeParse(json);
   if (!parsed.success) {
     throw new ConfigInvalidError(source, parsed.error.issues.map((issue) => `✖ ${pathOf(issue.path) || '(top level)'}: ${issue.message}`));
   }
@@ -44,7 +54,7 @@ export function parseConfig(text: string, source: string): LoadedConfig {
     routes.set(shape, p);
     pipeline.steps.forEach((step, s) => {
       const [plugin] = step.use.split('.');
-      if (!(BUILTIN_STEPS as readonly string[]).includes(step.use) && !(plugin! in config.plugins)) {
+      if (!(BUILTIN_STEPS as readonly string[]).includes(step.use) && !Object.hasOwn(config.plugins, plugin!)) {
         problems.push(`✖ pipelines[${p}].steps[${s}].use: plugin "${plugin}" is not declared under plugins (declared: ${Object.keys(config.plugins).join(', ') || 'none'})`);
       }
     });

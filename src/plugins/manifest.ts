@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ManifestInvalidError, PluginDirUnreadableError } from '../errors.js';
 import { PROTOCOL_VERSION } from './cookie.js';
+import { findProtoKey } from '../util/find-proto-key.js';
 
 export const MANIFEST_FILE = 'plugin.json';
 
@@ -74,6 +75,8 @@ export function parseManifest(text: string, file: string): Manifest {
   } catch (error) {
     throw new ManifestInvalidError(file, `✖ not valid JSON: ${(error as Error).message}`);
   }
+  const protoPath = findProtoKey(json);
+  if (protoPath !== null) throw new ManifestInvalidError(file, `✖ the key "__proto__" is not allowed\n  → at ${protoPath}`);
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) throw new ManifestInvalidError(file, z.prettifyError(parsed.error));
   const steps = new Set(parsed.data.contract.steps.map((s) => s.type));

@@ -3,7 +3,6 @@
  * and stop. Nothing here decides *when* to do these things; the slot machine does.
  */
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
@@ -35,6 +34,9 @@ export interface ExitInfo {
   code: number | null;
   signal: string | null;
 }
+
+/** Longest stderr line kept; longer ones are replaced by a note. */
+const STDERR_LINE_BYTES = 16 * 1024;
 
 const describeExit = (exit: ExitInfo): string =>
   exit.signal ? `on signal ${exit.signal}` : `with code ${exit.code ?? 'unknown'}`;
@@ -112,12 +114,22 @@ export class PluginProcess {
       }
     });
 
-    const stderr = createInterface({ input: subprocess.stderr!, crlfDelay: Infinity });
-    const stderrClosed = once(stderr, 'close').catch(() => {});
-    stderr.on('line', (line) => {
+    // stderr is the plugin's log: bounded per line like stdout, so a flood cannot grow the host's memory or the journal.
+    const keep = (line: string) => {
       this.stderrLines.push(line);
       if (this.stderrLines.length > options.limits.stderrTailLines) this.stderrLines.shift();
       log.info({ stream: 'stderr' }, line);
+    };
+    const stderrSplitter = createLineSplitter(STDERR_LINE_BYTES);
+    subprocess.stderr!.on('data', (chunk: Buffer) => {
+      for (const item of stderrSplitter.push(chunk)) keep(item.kind === 'line' ? item.text : `[a stderr line of ${item.bytes} bytes was dropped: the limit is ${STDERR_LINE_BYTES}]`);
+    });
+    const stderrClosed = once(subprocess.stderr!, 'close').catch(() => {});
+    // A plugin that closes stdout yet keeps running can never answer again: fail it now instead of at the next timeout.
+    subprocess.stdout?.once('end', () => {
+      setTimeout(() => {
+        if (!this.exitInfo) this.rpc.fail(new PluginProtocolError(this.name, 'it closed its stdout but kept running'));
+      }, 200).unref();
     });
     // EPIPE when the plugin exits with a write pending: the exit handler reports it.
     subprocess.stdin?.on('error', () => {});

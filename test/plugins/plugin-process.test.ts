@@ -68,6 +68,18 @@ describe('PluginProcess', () => {
     expect(await waitForExit(grandchild)).toBe(true);
   });
 
+  it('fails at once with WFR_PLUGIN_PROTOCOL_ERROR when the plugin closes stdout but keeps running', async () => {
+    const { process } = await launch(['close-stdout']);
+    // Well inside the timeout: the closed pipe, not the clock, ends the call.
+    await expect(process.initialize(60_000)).rejects.toMatchObject({ code: 'WFR_PLUGIN_PROTOCOL_ERROR', message: expect.stringContaining('closed its stdout but kept running') });
+  });
+
+  it('keeps a note instead of a stderr line over the limit', async () => {
+    const { process, logs } = await launch(['flood-stderr-line=100000']);
+    expect(await stderrLine(logs, /stderr line of \d+ bytes was dropped/, process)).toMatch(/the limit is 16384/);
+    expect(process.stderrTail().every((line) => line.length < 20_000)).toBe(true);
+  });
+
   it('fails calls in flight with WFR_PLUGIN_EXITED and the last stderr lines when the plugin dies', async () => {
     const { process } = await launch(['exit-early']);
     await expect(process.initialize(5_000)).rejects.toMatchObject({ code: 'WFR_PLUGIN_EXITED', message: expect.stringContaining('cannot open database') });
