@@ -20,7 +20,7 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
   const columns = Object.keys(rows[0] ?? {});
   const width = (c: string) => Math.max(c.length, ...rows.map((r) => String(r[c]).length));
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  console.log(`\n${title}`);
+  console.log(`\n${title}\n`);
   console.log(line(columns.map((c) => c.padEnd(width(c)))));
   console.log(line(columns.map((c) => '-'.repeat(width(c)))));
   for (const row of rows) console.log(line(columns.map((c) => String(row[c]).padEnd(width(c)))));
