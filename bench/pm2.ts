@@ -14,6 +14,7 @@ import { createOrchestrator } from '../src/index.js';
 import { fakePluginDir, printTable, quick, root, saveResults, startLoad, summarize, tempDir } from './lib.js';
 
 const UPGRADES = quick ? 1 : 5;
+const PM2_COMMAND_TIMEOUT_MS = 60_000;
 const CONCURRENCY = quick ? 2 : 16;
 const work = await tempDir('wfr-bench-pm2-');
 
@@ -51,7 +52,15 @@ await execa('mkdir', ['-p', app]);
 await copyFile(join(root, 'bench/fixtures/pm2-app.cjs'), join(app, 'app.cjs'));
 await writeFile(join(app, 'version.txt'), '1');
 const pm2Port = await freePort();
-const pm2 = (...args: string[]) => execa(join(root, 'node_modules/.bin/pm2'), args, { env: { PM2_HOME: pm2Home, PORT: String(pm2Port) }, reject: false });
+const debug = (what: string) => process.env.BENCH_DEBUG && console.error(`[pm2 bench] ${what}`);
+const pm2 = (...args: string[]) => (debug(`pm2 ${args.join(' ')}`), execa(join(root, 'node_modules/.bin/pm2'), args, {
+      env: { PM2_HOME: pm2Home, PORT: String(pm2Port) },
+      reject: false,
+      // pm2's CLI can wait a long time on a reload of a crashing app: bound it, and report the timeout in the table.
+      timeout: PM2_COMMAND_TIMEOUT_MS,
+      // The daemon it spawns must not hold our pipes open.
+      stdin: 'ignore',
+    }));
 const pm2Up = async () => {
   const list = JSON.parse((await pm2('jlist')).stdout || '[]') as Array<{ pm2_env: { status: string } }>;
   return `${list.filter((p) => p.pm2_env.status === 'online').length}/${list.length} workers online`;
@@ -68,15 +77,14 @@ try {
   const good = async () => {
     await writeFile(join(app, 'version.txt'), String(++version));
     const r = await pm2('reload', 'wfbench');
-    return `exit ${r.exitCode}, ${await pm2Up()}`;
+    return `${r.timedOut ? 'reload timed out' : `exit ${r.exitCode}`}, ${await pm2Up()}`;
   };
   const pm2Good = await measure(`http://127.0.0.1:${pm2Port}/`, Array.from({ length: UPGRADES }, () => good));
   rows.push({ tool: 'pm2 reload (cluster, 2 workers)', upgrade: 'good', runs: UPGRADES, ...pm2Good });
   const bad = async () => {
     await writeFile(join(app, 'broken'), '');
     const r = await pm2('reload', 'wfbench');
-    const state = `exit ${r.exitCode}, ${await pm2Up()}`;
-    return state;
+    return `${r.timedOut ? 'reload timed out' : `exit ${r.exitCode}`}, ${await pm2Up()}`;
   };
   const pm2Bad = await measure(`http://127.0.0.1:${pm2Port}/`, Array.from({ length: UPGRADES }, () => bad));
   rows.push({ tool: 'pm2 reload (cluster, 2 workers)', upgrade: 'bad (crashes at start)', runs: UPGRADES, ...pm2Bad });

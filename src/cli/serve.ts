@@ -73,6 +73,14 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Installed before anything is announced: a SIGHUP right after start must not hit the default action (exit).
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    host.reloadCurrentConfig().then(
+      (result) => say(`wfreload: SIGHUP: ${formatReloadResult(result)}`),
+      (error: Error) => say(`wfreload: SIGHUP: ${error.message}`),
+    );
+  });
 
   if (options.config) {
     const file = resolve(options.config);
@@ -94,13 +102,6 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   say(engine ? `wfreload: front door on http://${engine.address} (generation ${engine.generation}); SIGHUP re-reads ${engine.source}` : 'wfreload: no engine config active yet; start with --config FILE');
   say(`wfreload: admin API on http://${admin.address}/api/v1 (token in ${join(stateDir, TOKEN_FILE)}); live view: \`wfctl live\` prints its URL`);
 
-  process.on('SIGHUP', () => {
-    if (stopping) return;
-    host.reloadCurrentConfig().then(
-      (result) => say(`wfreload: SIGHUP: ${formatReloadResult(result)}`),
-      (error: Error) => say(`wfreload: SIGHUP: ${error.message}`),
-    );
-  });
   // Stay up until a signal stops us.
   await new Promise(() => {});
 }
