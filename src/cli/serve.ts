@@ -32,10 +32,19 @@ export function parseTimeouts(pairs: string[] = []): Record<string, number> {
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+const hasPinoPretty = (): boolean => {
+  try {
+    import.meta.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 export function createLogger(level: string) {
   if (!LEVELS.includes(level)) throw new InvalidArgumentError('--log-level', `must be one of ${LEVELS.join(', ')}`, level);
-  // Pretty lines for a person at a terminal, JSON lines for everything else.
-  const transport = process.stderr.isTTY ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname' } }) : pino.destination(2);
+  // Pretty lines for a person at a terminal (when pino-pretty is installed), JSON lines for everything else.
+  const transport = process.stderr.isTTY && hasPinoPretty() ? pino.transport({ target: 'pino-pretty', options: { destination: 2, ignore: 'pid,hostname' } }) : pino.destination(2);
   return pino({ name: 'wfreload', level }, transport);
 }
 
