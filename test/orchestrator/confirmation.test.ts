@@ -78,3 +78,24 @@ describe('the confirmation window', () => {
     expect(result.error?.message).toMatch(/segfault in step/);
   });
 });
+
+describe('the confirmation window of a config swap', () => {
+  it('swaps the engine back when a plugin of the new config dies after the swap', async () => {
+    const { writeConfig } = await import('../helpers/configs.js');
+    const t = await openTestHost({ timeouts: { ...TEST_TIMEOUTS, confirmMs: 1_000 } });
+    try {
+      const first = await t.host.tryActivateConfig(await writeConfig({ tag: 'A', plugin: { version: '1.0.0' } }));
+      const marker = JSON.parse(await t.readMarker());
+      const result = await t.host.tryActivateConfig(await writeConfig({ tag: 'B', plugin: { version: '2.0.0', flags: ['exit-after-health=2'] } }));
+      expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'confirm', error: { code: 'WFR_CONFIRM_FAILED' }, active: first.active });
+      expect(result.steps.map((s) => s.work)).toEqual(['stage', 'build', 'probe', 'swap', 'confirm', 'swap back']);
+      const answer = await fetch(`http://${t.host.engineStatus()!.address}/echo/x`);
+      expect(answer.headers.get('x-wfreload-generation')).toBe('1');
+      expect(((await answer.json()) as { input: { tag: string } }).input.tag).toBe('A');
+      const after = JSON.parse(await t.readMarker());
+      expect({ plugins: after.plugins, engine: after.engine, pending: after.pending }).toEqual({ plugins: marker.plugins, engine: marker.engine, pending: {} });
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -40,3 +40,21 @@ describe('the state directory lock', () => {
     await (await acquireStateLock(dir)).release();
   });
 });
+
+describe('opening a state directory after a crash', () => {
+  it('removes staging debris and temporary marker files, never the marker itself', async () => {
+    const { mkdir, readdir } = await import('node:fs/promises');
+    const { StateStore } = await import('../../src/store/index.js');
+    const dir = await tempDir();
+    await mkdir(join(dir, 'staging', 'fake-0123abcd'), { recursive: true });
+    await writeFile(join(dir, 'staging', 'fake-0123abcd', 'plugin.json'), '{');
+    await writeFile(join(dir, '.active.json.0123456789ab.tmp'), '{"torn":');
+    await writeFile(join(dir, 'active.json'), JSON.stringify({ generation: 3, updatedAt: null, plugins: {} }));
+    const store = new StateStore(dir);
+    await store.open();
+    await store.removeDebris();
+    expect((await readdir(dir)).sort()).toEqual(['active.json', 'lock']);
+    expect(store.activeMarker.generation).toBe(3);
+    await store.close();
+  });
+});
