@@ -231,7 +231,6 @@ export class EngineRuntime {
     } catch (error) {
       this.options.logger.error({ err: toErrorInfo(error) }, 'could not revert active.json; a restart will revert the pending swap');
     }
-    for (const ref of this.builds.get(request.reloadId)?.ownPlugins ?? []) this.host.clearFallback(ref);
     await this.discard(request, staged);
   }
 

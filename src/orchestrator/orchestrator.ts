@@ -250,7 +250,10 @@ export class Orchestrator {
     // The slot may already have moved on during start(); record where it is, then follow it.
     observe(actor.getSnapshot());
     const subscription = actor.subscribe(observe);
-    const final = await waitFor(actor, (s: { value: unknown; context: { request?: { reloadId: string } | null } }) => s.context.request?.reloadId === run.id && settled.has(leafState(s.value)));
+    const final = await waitFor(actor, (s: { value: unknown; context: { request?: { reloadId: string } | null } }) => s.context.request?.reloadId === run.id && settled.has(leafState(s.value))).catch(() => {
+      // Only close() stops the actors: say so instead of XState's internal error.
+      throw new InvalidArgumentError('orchestrator', `it was closed while reload ${run.id} of ${run.target} was running`);
+    });
     subscription.unsubscribe();
     recorder.close();
     const finished = Date.now();

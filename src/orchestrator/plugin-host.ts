@@ -21,10 +21,12 @@ export class PluginHost {
   private active = new Map<string, PluginRef>();
 
   /**
-   * New instance → the instance it replaced, while the new one is inside its
-   * confirmation window: a call the new one drops by dying is retried there.
+   * New instance → the instance it replaced, from the swap until the new one
+   * is confirmed: a call the new one drops by dying is retried there. Kept
+   * after a swap-back (keyed weakly by the ref), so a call that raced the
+   * swap-back still finds the old version.
    */
-  private readonly fallbacks = new Map<string, PluginRef>();
+  private readonly fallbacks = new WeakMap<PluginRef, PluginRef>();
 
   /** name → times an active plugin process exited without being asked to. */
   readonly unexpectedExits = new Map<string, number>();
@@ -62,11 +64,12 @@ export class PluginHost {
 
   /** Keep `previous` as the fallback of `current` until confirm or swap-back. */
   setFallback(current: PluginRef, previous: PluginRef | null): void {
-    if (previous) this.fallbacks.set(current.instanceId, previous);
+    if (previous) this.fallbacks.set(current, previous);
   }
 
+  /** The new instance is confirmed: its calls are its own from now on. */
   clearFallback(current: PluginRef): void {
-    this.fallbacks.delete(current.instanceId);
+    this.fallbacks.delete(current);
   }
 
   /**
@@ -81,7 +84,7 @@ export class PluginHost {
     try {
       return await this.process(ref).invoke(step, input, timeoutMs);
     } catch (error) {
-      const fallback = this.fallbacks.get(ref.instanceId);
+      const fallback = this.fallbacks.get(ref);
       const process = fallback && this.processes.get(fallback.instanceId);
       if ((error as { code?: string }).code !== 'WFR_PLUGIN_EXITED' || !process?.alive) throw error;
       this.options.logger.warn({ plugin: ref.name, step, from: ref.version, to: fallback!.version }, 'the new version died with a call in flight; retrying it on the previous version');
@@ -134,7 +137,7 @@ export class PluginHost {
       this.unexpectedExits.set(manifest.name, (this.unexpectedExits.get(manifest.name) ?? 0) + 1);
       this.options.logger.error({ plugin: manifest.name, pid: process.pid, exit, stderrTail: process.stderrTail() }, `active plugin ${manifest.name} exited unexpectedly`);
       // Inside its confirmation window the slot swaps back instead; the supervisor stays out of it.
-      if (!this.fallbacks.has(process.instanceId)) this.onCrash(ref, exit, process.stderrTail());
+      if (!this.fallbacks.has(ref)) this.onCrash(ref, exit, process.stderrTail());
     });
     return ref;
   }

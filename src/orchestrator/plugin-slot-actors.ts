@@ -93,7 +93,6 @@ export function providePluginSlot(host: PluginHost, store: StateStore, options: 
       // Never fails: the old plugin is alive, so pointing back at it always works.
       swapBack: fromWork(async ({ failed, previous, staged }) => {
         host.setActive(failed.name, previous);
-        host.clearFallback(failed);
         log.warn({ plugin: failed.name, from: failed.version, to: previous?.version ?? null }, 'the new version failed inside its confirmation window: swapped back');
         try {
           await store.updateActiveMarker((marker) => revertPending(marker, `plugin:${failed.name}`));
