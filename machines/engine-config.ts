@@ -16,7 +16,8 @@
  * - Any failure before the swap ends in `rolledBack` (or `rejected` while
  *   staging), after `discardCandidate` released every candidate resource.
  */
-import { assign, fromCallback, setup, type EventObject } from 'xstate';
+import { assign, setup } from 'xstate';
+import { SETTLED_STATES, work, type SlotError } from './slot-common.js';
 
 /** A config copied into the state directory. */
 export interface StagedConfig {
@@ -46,11 +47,7 @@ export interface ConfigReloadRequest {
   dryRun: boolean;
 }
 
-export interface EngineSlotError {
-  code: string;
-  message: string;
-  details?: Record<string, unknown>;
-}
+export type EngineSlotError = SlotError;
 
 export interface EngineConfigContext {
   request: ConfigReloadRequest | null;
@@ -87,10 +84,7 @@ export const engineConfigWork = {
   rollingBack: 'roll back',
 } as const;
 
-export const engineConfigSettledStates = ['idle', 'active', 'rolledBack', 'rejected', 'dryRunPassed'] as const;
-
-type Work<TInput> = ReturnType<typeof fromCallback<EventObject, TInput>>;
-const work = <TInput>(): Work<TInput> => fromCallback<EventObject, TInput>(() => {});
+export const engineConfigSettledStates = SETTLED_STATES;
 
 const startReload = { target: '#engineConfig.staging', actions: 'beginReload' } as const;
 const fail = { target: '#engineConfig.rollingBack', actions: 'recordError' } as const;

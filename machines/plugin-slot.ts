@@ -21,7 +21,8 @@
  * - Every failure before the swap leads to `rollingBack` (or `rejected` when
  *   nothing was staged), which discards the candidate and nothing else.
  */
-import { assign, fromCallback, setup, type EventObject } from 'xstate';
+import { assign, setup } from 'xstate';
+import { SETTLED_STATES, work, type SlotError } from './slot-common.js';
 
 /** A started plugin process, as the machine sees it: plain data, no handles. */
 export interface PluginRef {
@@ -46,12 +47,7 @@ export interface StagedPlugin {
   createdByReload: boolean;
 }
 
-/** A serialisable error, as carried by results (see src/errors.ts). */
-export interface SlotError {
-  code: string;
-  message: string;
-  details?: Record<string, unknown>;
-}
+export type { SlotError };
 
 export interface ReloadRequest {
   reloadId: string;
@@ -101,11 +97,7 @@ export const pluginSlotWork = {
 } as const;
 
 /** States in which no reload is running and TRY_ACTIVATE is accepted. */
-export const pluginSlotSettledStates = ['idle', 'active', 'rolledBack', 'rejected', 'dryRunPassed'] as const;
-
-// Placeholders: the machine only knows the names and the shapes of its work.
-type Work<TInput> = ReturnType<typeof fromCallback<EventObject, TInput>>;
-const work = <TInput>(): Work<TInput> => fromCallback<EventObject, TInput>(() => {});
+export const pluginSlotSettledStates = SETTLED_STATES;
 
 const startReload = { target: '#pluginSlot.staging', actions: 'beginReload' } as const;
 

@@ -6,6 +6,7 @@
 import type { AnyStateMachine, StateNode } from 'xstate';
 import { engineConfigMachine, engineConfigWork } from '../../machines/engine-config.js';
 import { pluginSlotMachine, pluginSlotWork } from '../../machines/plugin-slot.js';
+import { SETTLED_STATES } from '../../machines/slot-common.js';
 
 export interface MachineGraph {
   id: string;
@@ -29,7 +30,7 @@ function transitionsOf(node: AnyNode): Array<{ event: string; targets: AnyNode[]
 
 export function describeMachine(machine: AnyStateMachine, work: Record<string, string>): MachineGraph {
   const states = atomicStates(machine.root as AnyNode);
-  const settled = new Set(['idle', 'active', 'rolledBack', 'rejected', 'dryRunPassed']);
+  const settled = new Set<string>(SETTLED_STATES);
   return {
     id: machine.id,
     states: states.map((node) => ({ name: node.key, work: work[node.key] ?? null, final: settled.has(node.key) })),

@@ -78,14 +78,8 @@ const versionOf = (ref: PluginRef | null): VersionInfo | null => ref && { versio
 const engineInfoOf = (ref: EngineRef | null): EngineInfo | null => ref && { generation: ref.generation, digest: ref.digest, listen: ref.listen };
 
 
-/** What one reload run needs to know about its slot. */
-interface ReloadRun<T extends TargetInfo> {
-  id: string;
-  kind: 'plugin' | 'config';
-  target: string;
-  name: string;
-  source: string;
-  dryRun: boolean;
+/** What one reload run needs to know about its slot (the result's identity fields, and how to follow the slot). */
+interface ReloadRun<T extends TargetInfo> extends Pick<ReloadResult<T>, 'id' | 'kind' | 'target' | 'name' | 'source' | 'dryRun'> {
   workOf: (state: string) => string | undefined;
   /** Starts the reload (already admitted) and returns the slot actor running it. */
   start: () => AnyActorRef;
