@@ -62,4 +62,15 @@ describe('wfctl serve', () => {
     serve.kill('SIGTERM');
     expect((await serve).exitCode).toBe(0);
   });
+
+  it('refuses a second host on the same state directory, naming the pid that holds it (exit 2)', async () => {
+    const stateDir = await tempDir('wfr-serve-');
+    const first = execa(process.execPath, [wfctl, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'silent'], { reject: false });
+    await watchLines(first.stdout!).waitFor(/admin API on/);
+    const second = await execa(process.execPath, [wfctl, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'silent'], { reject: false });
+    expect(second.exitCode).toBe(2);
+    expect(second.stderr).toContain(`in use by another wfreload host (pid ${first.pid}`);
+    first.kill('SIGTERM');
+    expect((await first).exitCode).toBe(0);
+  });
 });
