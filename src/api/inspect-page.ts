@@ -66,7 +66,7 @@ function highlight(actorId, state) {
   const slot = drawSlot(actorId);
   for (const [name, box] of slot.boxes) {
     box.classList.toggle('current', name === state);
-    box.classList.toggle('bad', name === state && (state === 'rollingBack' || state === 'rolledBack' || state === 'rejected'));
+    box.classList.toggle('bad', name === state && (state === 'rollingBack' || state === 'rolledBack' || state === 'rejected' || state === 'swappingBack'));
   }
   slot.section.dataset.current = state;
 }

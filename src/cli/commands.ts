@@ -30,10 +30,29 @@ export const configTryActivate = (file: string, options: ClientOptions & { dryRu
 
 interface Status {
   engine: { generation: number; digest: string; address: string | null; source: string; requestsInFlight: number } | null;
-  plugins: Array<{ name: string; version: string; pid: number; alive: boolean; state: string; callsInFlight: number }>;
+  plugins: Array<{ name: string; version: string; pid: number; alive: boolean; state: string; callsInFlight: number; restarts: number; failed: boolean }>;
   inFlight: Record<string, string>;
   lastAttempts: Record<string, { id: string; outcome: string; finishedAt: string; failedStep: string | null; error: { code: string } | null }>;
   markerGeneration: number;
+}
+
+/** What a status line adds after a target's last outcome: where it failed and what that left running. */
+function lastAttemptNote(last: Status['lastAttempts'][string]): string {
+  const code = last.error?.code;
+  switch (last.outcome as ReloadResult['outcome']) {
+    case 'activated':
+    case 'dryRunPassed':
+    case 'restarted':
+      return '';
+    case 'crashed':
+      return ` (${code}): the supervisor gave up on it; activate a fixed version`;
+    case 'recovered':
+      return ` (${code}): a restart put the previous version back; run the reload again`;
+    case 'failed':
+      return ` at ${last.failedStep} (${code}); LEGACY reload: the old version was unloaded first, nothing runs`;
+    default:
+      return ` at ${last.failedStep} (${code}); the previous version kept running`;
+  }
 }
 
 export async function status(options: ClientOptions): Promise<void> {
@@ -43,16 +62,12 @@ export async function status(options: ClientOptions): Promise<void> {
   const engine = body.engine;
   print(engine ? `engine   generation ${engine.generation}  config ${engine.digest.slice(0, 12)}  on ${engine.address}  (${engine.source})` : 'engine   none active');
   for (const p of body.plugins) {
-    print(`plugin   ${p.name.padEnd(16)} ${p.version.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${p.alive ? 'up' : 'DOWN'}  slot ${p.state}`);
+    const health = p.failed ? 'FAILED (kept crashing)' : p.alive ? 'up' : 'DOWN';
+    print(`plugin   ${p.name.padEnd(16)} ${p.version.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${health}  slot ${p.state}${p.restarts ? `  restarted ${p.restarts}×` : ''}`);
   }
   for (const [target, id] of Object.entries(body.inFlight)) print(`running  ${target}: reload ${id}`);
   for (const [target, last] of Object.entries(body.lastAttempts)) {
-    const outcome = last.outcome as ReloadResult['outcome'];
-    const failed = isSuccess(outcome)
-      ? ''
-      : outcome === 'failed'
-        ? ` at ${last.failedStep} (${last.error?.code}); LEGACY reload: the old version was unloaded first, nothing runs`
-        : ` at ${last.failedStep} (${last.error?.code}); the previous version kept running`;
+    const failed = lastAttemptNote(last);
     print(`last     ${target.padEnd(22)} ${last.outcome}${failed}  ${last.finishedAt}  ${last.id}`);
   }
 }

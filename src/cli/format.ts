@@ -3,6 +3,9 @@ import { formatReloadResult, isSuccess, type ReloadResult } from '../orchestrato
 
 const nextStep = (result: ReloadResult): string | null => {
   if (isSuccess(result.outcome)) return result.dryRun ? `next: activate it with \`wfctl ${result.kind === 'config' ? 'config' : 'plugin'} try-activate\` (this was a dry run)` : null;
+  if (result.outcome === 'recovered') return 'next: nothing to repair; run the reload again';
+  if (result.outcome === 'restarted') return null;
+  if (result.outcome === 'crashed') return 'next: read the plugin\'s stderr in the log, fix it, and activate the fixed version with `wfctl plugin try-activate`';
   if (result.outcome === 'failed') return 'next: the legacy path lost the plugin; activate a good version with `wfctl plugin try-activate`';
   const code = result.error?.code ?? '';
   if (code.startsWith('WFR_CONFIG') || code.startsWith('WFR_HTTP_PROBE') || code === 'WFR_LISTEN_FAILED') return 'next: fix the config (docs/config.md), then try again; `--dry-run` checks it without swapping';

@@ -96,6 +96,12 @@ export function formatReloadResult(result: ReloadResult): string {
       return `${result.target}: activated ${result.active ? describeTarget(result.active) : tried} in ${result.ms} ms (was ${result.previous ? describeTarget(result.previous) : 'nothing'})`;
     case 'dryRunPassed':
       return `${result.target}: dry run of${tried} passed every check; nothing changed, ${active}`;
+    case 'restarted':
+      return `${result.target}: restarted ${describeTarget(result.active!)} after ${describeTarget(result.previous!)} crashed (${result.error?.message})`;
+    case 'crashed':
+      return `${result.target}: ${result.error?.message}`;
+    case 'recovered':
+      return `${result.target}: recovered at restart: ${result.error?.message}`;
     case 'failed':
       return `${result.target}: LEGACY reload failed at ${result.failedStep}: ${result.error?.message} The old version was already unloaded; nothing is active.`;
     default:

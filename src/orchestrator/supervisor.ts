@@ -106,7 +106,8 @@ export class Supervisor {
       failedStep: null,
       error,
       previous: info(dead),
-      active: restarted ? info(restarted) : info(dead),
+      // A plugin given up on has no live process.
+      active: restarted ? info(restarted) : { ...info(dead), pid: null },
       candidate: restarted ? info(restarted) : null,
     };
   }
