@@ -17,7 +17,7 @@
  *   staging), after `discardCandidate` released every candidate resource.
  */
 import { assign, setup } from 'xstate';
-import { SETTLED_STATES, work, type SlotError } from './slot-common.js';
+import { SETTLED_STATES, SWAP_LIFECYCLE_WORK, work, type SlotError, type SwapLifecycleEvent } from './slot-common.js';
 
 /** A config copied into the state directory. */
 export interface StagedConfig {
@@ -62,27 +62,11 @@ export type EngineConfigEvent =
   | ({ type: 'TRY_ACTIVATE' } & ConfigReloadRequest)
   | { type: 'STAGED'; staged: StagedConfig }
   | { type: 'BUILT'; candidate: EngineRef }
-  | { type: 'PROBE_PASSED' }
   | { type: 'SWAPPED'; previous: EngineRef | null }
-  | { type: 'CONFIRMED' }
-  | { type: 'CONFIRM_FAILED'; error: EngineSlotError }
-  | { type: 'SWAPPED_BACK' }
-  | { type: 'DRAINED' }
-  | { type: 'CANDIDATE_DISCARDED' }
-  | { type: 'STEP_FAILED'; error: EngineSlotError };
+  | SwapLifecycleEvent;
 
 /** What each state is doing, for reload results. */
-export const engineConfigWork = {
-  staging: 'stage',
-  staged: 'build',
-  candidateBuilt: 'probe',
-  probed: 'swap',
-  confirming: 'confirm',
-  swappingBack: 'swap back',
-  draining: 'drain',
-  stoppingCandidate: 'stop candidate',
-  rollingBack: 'roll back',
-} as const;
+export const engineConfigWork = { ...SWAP_LIFECYCLE_WORK, staged: 'build', candidateBuilt: 'probe' } as const;
 
 export const engineConfigSettledStates = SETTLED_STATES;
 

@@ -22,7 +22,7 @@
  *   nothing was staged), which discards the candidate and nothing else.
  */
 import { assign, setup } from 'xstate';
-import { SETTLED_STATES, work, type SlotError } from './slot-common.js';
+import { SETTLED_STATES, SWAP_LIFECYCLE_WORK, work, type SlotError, type SwapLifecycleEvent } from './slot-common.js';
 
 /** A started plugin process, as the machine sees it: plain data, no handles. */
 export interface PluginRef {
@@ -72,29 +72,12 @@ export type PluginSlotEvent =
   | { type: 'STAGED'; staged: StagedPlugin }
   | { type: 'CANDIDATE_STARTED'; candidate: PluginRef }
   | { type: 'HANDSHAKE_PASSED' }
-  | { type: 'PROBE_PASSED' }
   | { type: 'SWAPPED'; previous: PluginRef | null }
-  | { type: 'CONFIRMED' }
-  | { type: 'CONFIRM_FAILED'; error: SlotError }
-  | { type: 'SWAPPED_BACK' }
-  | { type: 'DRAINED' }
-  | { type: 'CANDIDATE_DISCARDED' }
-  | { type: 'STEP_FAILED'; error: SlotError }
-  | { type: 'CANDIDATE_EXITED'; error: SlotError };
+  | { type: 'CANDIDATE_EXITED'; error: SlotError }
+  | SwapLifecycleEvent;
 
 /** What each state is doing, used by reload results to name the failing step. */
-export const pluginSlotWork = {
-  staging: 'stage',
-  staged: 'start',
-  candidateStarted: 'handshake',
-  handshaked: 'probe',
-  probed: 'swap',
-  confirming: 'confirm',
-  swappingBack: 'swap back',
-  draining: 'drain',
-  stoppingCandidate: 'stop candidate',
-  rollingBack: 'roll back',
-} as const;
+export const pluginSlotWork = { ...SWAP_LIFECYCLE_WORK, staged: 'start', candidateStarted: 'handshake', handshaked: 'probe' } as const;
 
 /** States in which no reload is running and TRY_ACTIVATE is accepted. */
 export const pluginSlotSettledStates = SETTLED_STATES;

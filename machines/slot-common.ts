@@ -19,3 +19,24 @@ export type Work<TInput> = ReturnType<typeof fromCallback<EventObject, TInput>>;
 
 /** A named piece of work whose body the machine does not know: it does nothing until provided. */
 export const work = <TInput>(): Work<TInput> => fromCallback<EventObject, TInput>(() => {});
+
+/** Facts both slots share from the swap on: the two-phase handoff and the clean-up. */
+export type SwapLifecycleEvent =
+  | { type: 'PROBE_PASSED' }
+  | { type: 'CONFIRMED' }
+  | { type: 'CONFIRM_FAILED'; error: SlotError }
+  | { type: 'SWAPPED_BACK' }
+  | { type: 'DRAINED' }
+  | { type: 'CANDIDATE_DISCARDED' }
+  | { type: 'STEP_FAILED'; error: SlotError };
+
+/** What the states both slots share are doing, for reload results. */
+export const SWAP_LIFECYCLE_WORK = {
+  staging: 'stage',
+  probed: 'swap',
+  confirming: 'confirm',
+  swappingBack: 'swap back',
+  draining: 'drain',
+  stoppingCandidate: 'stop candidate',
+  rollingBack: 'roll back',
+} as const;

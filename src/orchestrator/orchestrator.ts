@@ -379,8 +379,7 @@ export class Orchestrator {
   /** Call `step` on the active version of plugin `name`. */
   async invoke(name: string, step: string, input: unknown): Promise<unknown> {
     this.assertOpen();
-    this.host.activeProcess(name);
-    return this.host.invoke(this.host.activeRef(name)!, step, input, this.options.timeouts.invokeMs);
+    return this.host.invoke(this.host.requireActive(name), step, input, this.options.timeouts.invokeMs);
   }
 
   /** The active plugins. */

@@ -92,12 +92,16 @@ export class PluginHost {
     }
   }
 
+  /** The active plugin `name` (its process exists); throws UnknownPluginError otherwise. */
+  requireActive(name: string): PluginRef {
+    const ref = this.active.get(name);
+    if (!ref || !this.processes.has(ref.instanceId)) throw new UnknownPluginError(name, this.activeNames());
+    return ref;
+  }
+
   /** The process calls for `name` go to right now. */
   activeProcess(name: string): PluginProcess {
-    const ref = this.active.get(name);
-    const process = ref && this.processes.get(ref.instanceId);
-    if (!process) throw new UnknownPluginError(name, this.activeNames());
-    return process;
+    return this.process(this.requireActive(name));
   }
 
   /** Point `name` at `ref` (or remove it) and return what it replaced. */
