@@ -1,4 +1,5 @@
 /** Shared pieces of the benchmarks: stats, tables, the load client, plugin dirs, results.json. */
+import { rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,18 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
   for (const row of rows) console.log(line(columns.map((c) => String(row[c]).padEnd(width(c)))));
 }
 
-export const tempDir = (prefix: string) => mkdtemp(join(tmpdir(), prefix));
+const tempDirs: string[] = [];
+// A benchmark's scratch directories go when it exits, however it exits (an uncaught error too).
+process.on('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+process.once('SIGINT', () => process.exit(130));
+
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
 
 /** A plugin directory with the test suite's fake plugin (name and version from its manifest). */
 export async function fakePluginDir(parent: string, name: string, version: string, flags: string[] = []): Promise<string> {

@@ -1,7 +1,7 @@
 /** wfctl commands that talk to a running host over the admin API. */
 import { resolve } from 'node:path';
 import { ExitCode, InvalidArgumentError } from '../errors.js';
-import { isSuccess, type ReloadResult } from '../orchestrator/index.js';
+import { isSuccess, type ReloadResult } from '../orchestrator/reload-result.js';
 import { AdminClient, type ClientOptions } from './client.js';
 import { formatResultHuman } from './format.js';
 

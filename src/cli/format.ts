@@ -1,5 +1,5 @@
 /** Human output for reload results and status: what happened, and what to do next. */
-import { formatReloadResult, isSuccess, type ReloadResult } from '../orchestrator/index.js';
+import { formatReloadResult, isSuccess, type ReloadResult } from '../orchestrator/reload-result.js';
 
 const nextStep = (result: ReloadResult): string | null => {
   if (isSuccess(result.outcome)) return result.dryRun ? `next: activate it with \`wfctl ${result.kind === 'config' ? 'config' : 'plugin'} try-activate\` (this was a dry run)` : null;

@@ -5,11 +5,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, WfrError } from '../errors.js';
-import { checkPluginCommand } from './plugin-check.js';
-import { serveCommand } from './serve.js';
 import { ApiError, DEFAULT_ADMIN, DEFAULT_STATE_DIR } from './client.js';
-import { configTryActivate, live, pluginLegacyReload, pluginTryActivate, reloads, status } from './commands.js';
-import { watchReloads } from './watch.js';
+
+// Each command imports what it runs when it runs: `--version`, `--help` and the
+// client commands never load the host (xstate, hono, pino, the engine).
+// test/cli/lazy-imports.test.ts holds this.
+const commands = () => import('./commands.js');
 
 // `wfctl … | head` closes stdout early; that is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -39,7 +40,7 @@ program
   .option('--admin <host:port>', `admin API address, loopback by default (env WFRELOAD_ADMIN; default ${DEFAULT_ADMIN})`, process.env.WFRELOAD_ADMIN ?? DEFAULT_ADMIN)
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
   .option('--timeout <name=ms...>', 'override a timeout, e.g. --timeout confirmMs=5000 drainMs=30000 (names: handshakeMs, healthMs, probeMs, invokeMs, drainMs, graceMs, confirmMs)')
-  .action(serveCommand);
+  .action(async (options) => (await import('./serve.js')).serveCommand(options));
 
 const plugin = program.command('plugin').description('work with plugins');
 withClientOptions(
@@ -49,7 +50,7 @@ withClientOptions(
     .argument('<name>', 'plugin name (the slot)')
     .argument('<dir>', 'the plugin directory (holds plugin.json)')
     .option('--dry-run', 'run every check, then stop the candidate without swapping'),
-).action(pluginTryActivate);
+).action(async (name, dir, options) => (await commands()).pluginTryActivate(name, dir, options));
 
 withClientOptions(
   plugin
@@ -58,7 +59,7 @@ withClientOptions(
     .argument('<name>', 'plugin name')
     .argument('<dir>', 'the plugin directory')
     .option('--legacy', 'confirm you want the legacy unload-then-load path'),
-).action(pluginLegacyReload);
+).action(async (name, dir, options) => (await commands()).pluginLegacyReload(name, dir, options));
 
 const config = program.command('config').description('work with the engine config');
 withClientOptions(
@@ -67,9 +68,9 @@ withClientOptions(
     .description('build and probe a new engine config beside the running one; swap only if every check passes')
     .argument('<file>', 'the config file (YAML)')
     .option('--dry-run', 'run every check, then discard the candidate without swapping'),
-).action(configTryActivate);
+).action(async (file, options) => (await commands()).configTryActivate(file, options));
 
-withClientOptions(program.command('status').description('the active engine and plugins, reloads running, and the last attempt per target')).action(status);
+withClientOptions(program.command('status').description('the active engine and plugins, reloads running, and the last attempt per target')).action(async (options) => (await commands()).status(options));
 
 const reloadsCommand = withClientOptions(
   program
@@ -77,15 +78,15 @@ const reloadsCommand = withClientOptions(
     .description('reload history, newest first, or one reload in full')
     .argument('[id]', 'a reload id')
     .option('--limit <n>', 'how many to list', '20'),
-).action(reloads);
+).action(async (id, options) => (await commands()).reloads(id, options));
 withClientOptions(
   reloadsCommand
     .command('watch')
     .description('follow reloads live: one line per transition, a spinner while one runs')
     .option('--count <n>', 'exit after this many reloads finished'),
-).action((_options, command: Command) => watchReloads(command.optsWithGlobals()));
+).action(async (_options, command: Command) => (await import('./watch.js')).watchReloads(command.optsWithGlobals()));
 
-withClientOptions(program.command('live').description('print the URL of the live view (the page the admin API serves)')).action(live);
+withClientOptions(program.command('live').description('print the URL of the live view (the page the admin API serves)')).action(async (options) => (await commands()).live(options));
 
 plugin
   .command('check')
@@ -94,7 +95,7 @@ plugin
   .option('--name <name>', 'slot name to check against (default: the manifest name)')
   .option('--handshake-timeout <ms>', 'time allowed for initialize', '5000')
   .option('--json', 'print the reload result as JSON')
-  .action(checkPluginCommand);
+  .action(async (dir, options) => (await import('./plugin-check.js')).checkPluginCommand(dir, options));
 
 try {
   await program.parseAsync();

@@ -1,6 +1,6 @@
 /** `wfctl reloads watch`: follow reloads live, one line per transition. */
-import type { HostEvent } from '../orchestrator/index.js';
-import { formatReloadResult, isSuccess } from '../orchestrator/index.js';
+import type { HostEvent } from '../orchestrator/host-events.js';
+import { formatReloadResult, isSuccess } from '../orchestrator/reload-result.js';
 import { InvalidArgumentError } from '../errors.js';
 import { AdminClient, type ClientOptions } from './client.js';
 

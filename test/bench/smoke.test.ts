@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
+import { scaled } from '../helpers/slowdown.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -14,4 +15,4 @@ it.each(['availability', 'swap-cost', 'scale', 'pm2'])('bench/%s.ts runs to the 
   expect(run.exitCode, run.stderr).toBe(0);
   expect(run.stdout).toMatch(/^\| /m);
   expect(run.stdout).toMatch(/^summary: /m);
-}, 120_000);
+}, scaled(120_000));

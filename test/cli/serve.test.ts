@@ -6,6 +6,7 @@ import { writeConfig } from '../helpers/configs.js';
 import { watchLines } from '../helpers/lines.js';
 import { tempDir } from '../helpers/plugin-dirs.js';
 import { childPids } from '../helpers/resources.js';
+import { timeoutArgs } from '../helpers/timeouts.js';
 import { waitForExit } from '../helpers/wait.js';
 
 const wfctl = fileURLToPath(new URL('../../bin/wfctl.js', import.meta.url));
@@ -14,7 +15,7 @@ describe('wfctl serve', () => {
   it('re-reads its config on SIGHUP through try-activate, and stops every plugin on SIGTERM', async () => {
     const stateDir = await tempDir('wfr-serve-');
     const file = await writeConfig({ tag: 'A' });
-    const serve = execa(process.execPath, [wfctl, 'serve', '--config', file, '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'warn'], { reject: false });
+    const serve = execa(process.execPath, [wfctl, 'serve', '--config', file, '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...timeoutArgs(), '--log-level', 'warn'], { reject: false });
     const out = watchLines(serve.stdout!);
     const address = (await out.waitFor(/front door on http:\/\//)).match(/http:\/\/(\S+)/)![1]!;
     const tag = async () => ((await (await fetch(`http://${address}/echo/x`)).json()) as { input: { tag: string } }).input.tag;
@@ -47,14 +48,14 @@ describe('wfctl serve', () => {
 
   it('exits 1 with the reason when the first config fails and nothing was active', async () => {
     const stateDir = await tempDir('wfr-serve-');
-    const result = await execa(process.execPath, [wfctl, 'serve', '--config', await writeConfig({ plugin: { flags: ['unhealthy'] } }), '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'silent'], { reject: false });
+    const result = await execa(process.execPath, [wfctl, 'serve', '--config', await writeConfig({ plugin: { flags: ['unhealthy'] } }), '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...timeoutArgs(), '--log-level', 'silent'], { reject: false });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/config: rolledBack at build: Plugin "fake" answered health with \{"status":"degraded"\}/);
   });
 
   it('answers SIGHUP without an active config with a message, and keeps running', async () => {
     const stateDir = await tempDir('wfr-serve-');
-    const serve = execa(process.execPath, [wfctl, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'silent'], { reject: false });
+    const serve = execa(process.execPath, [wfctl, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...timeoutArgs(), '--log-level', 'silent'], { reject: false });
     const out = watchLines(serve.stdout!);
     await out.waitFor(/admin API on/);
     serve.kill('SIGHUP');
@@ -65,9 +66,9 @@ describe('wfctl serve', () => {
 
   it('refuses a second host on the same state directory, naming the pid that holds it (exit 2)', async () => {
     const stateDir = await tempDir('wfr-serve-');
-    const first = execa(process.execPath, [wfctl, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'silent'], { reject: false });
+    const first = execa(process.execPath, [wfctl, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...timeoutArgs(), '--log-level', 'silent'], { reject: false });
     await watchLines(first.stdout!).waitFor(/admin API on/);
-    const second = await execa(process.execPath, [wfctl, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'silent'], { reject: false });
+    const second = await execa(process.execPath, [wfctl, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...timeoutArgs(), '--log-level', 'silent'], { reject: false });
     expect(second.exitCode).toBe(2);
     expect(second.stderr).toContain(`in use by another wfreload host (pid ${first.pid}`);
     first.kill('SIGTERM');

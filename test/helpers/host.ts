@@ -10,17 +10,9 @@ import pino from 'pino';
 import { createOrchestrator, type Orchestrator, type OrchestratorOptions } from '../../src/index.js';
 import { leafState } from '../../src/orchestrator/step-recorder.js';
 import { tempDir } from './plugin-dirs.js';
+import { TEST_TIMEOUTS } from './timeouts.js';
 
-export const TEST_TIMEOUTS = {
-  // Generous for a loaded 2-core machine (node start-up), yet short enough that hangs fail fast.
-  handshakeMs: 4_000,
-  healthMs: 1_500,
-  probeMs: 2_000,
-  invokeMs: 5_000,
-  drainMs: 5_000,
-  graceMs: 500,
-  confirmMs: 200,
-};
+export { TEST_TIMEOUTS };
 
 export interface TestHost {
   host: Orchestrator;

@@ -2,10 +2,12 @@
  * Build plugin directories for tests: a plugin.json plus the fake plugin,
  * configured by its command-line flags.
  */
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './temp.js';
+
+export { tempDir };
 
 export const FAKE_PLUGIN = fileURLToPath(new URL('../fixtures/fake-plugin.mjs', import.meta.url));
 export const EXAMPLES = fileURLToPath(new URL('../../examples/plugins/', import.meta.url));
@@ -19,8 +21,6 @@ export interface FakePluginSpec {
   /** Extra or replacement manifest fields. */
   manifest?: Record<string, unknown>;
 }
-
-export const tempDir = (prefix = 'wfr-test-'): Promise<string> => mkdtemp(join(tmpdir(), prefix));
 
 export async function makePluginDir(spec: FakePluginSpec = {}, parent?: string): Promise<string> {
   const dir = join(parent ?? (await tempDir('wfr-plugin-')), `${spec.name ?? 'fake'}-${spec.version ?? '1.0.0'}`);

@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { watchLines } from './lines.js';
+import { timeoutArgs } from './timeouts.js';
 
 export const WFCTL = fileURLToPath(new URL('../../bin/wfctl.js', import.meta.url));
 
@@ -14,7 +15,7 @@ export interface RunningHost {
 }
 
 export async function startServe(stateDir: string, config?: string): Promise<RunningHost> {
-  const args = [WFCTL, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'warn', ...(config ? ['--config', config] : [])];
+  const args = [WFCTL, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...timeoutArgs(), '--log-level', 'warn', ...(config ? ['--config', config] : [])];
   const child = execa(process.execPath, args, { reject: false });
   const lines = watchLines(child.stdout!);
   const adminLine = await Promise.race([

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scaled } from '../helpers/slowdown.js';
 import type { PluginReloadResult } from '../../src/orchestrator/index.js';
 import { WfrError } from '../../src/errors.js';
 import { activeMarkerSchema } from '../../src/store/index.js';
@@ -56,7 +57,7 @@ describe('50 concurrent reloads over 5 plugins', () => {
   });
   afterEach(() => t.close());
 
-  it('leave active.json, listPlugins() and the last activated results in agreement', { timeout: 120_000 }, async () => {
+  it('leave active.json, listPlugins() and the last activated results in agreement', { timeout: scaled(120_000) }, async () => {
     // A good 1.0.0 of each plugin is active before the storm.
     const baseline = await Promise.all(NAMES.map(async (name) => t.host.tryActivatePlugin(name, await makePluginDir({ name, version: '1.0.0' }))));
     expect(baseline.map((r) => r.outcome)).toEqual(NAMES.map(() => 'activated'));

@@ -14,7 +14,8 @@ import { statusSchema } from '../../src/api/schemas.js';
 import { createOrchestrator } from '../../src/index.js';
 import { CRASH_BOUNDARIES, type CrashBoundary } from '../../src/orchestrator/faults.js';
 import { writeConfig } from '../helpers/configs.js';
-import { TEST_TIMEOUTS } from '../helpers/host.js';
+import { TEST_TIMEOUTS, timeoutArgs } from '../helpers/timeouts.js';
+import { scaled } from '../helpers/slowdown.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
 import { processesUnder } from '../helpers/resources.js';
 import { startServe, WFCTL, wfctl } from '../helpers/serve.js';
@@ -35,7 +36,7 @@ async function seededState(): Promise<{ stateDir: string; configB: string; plugi
 }
 
 async function waitUntilNoneUnder(dir: string): Promise<number[]> {
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + scaled(5_000);
   let left = processesUnder(dir);
   while (left.length > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -50,7 +51,7 @@ describe(`a host killed at each boundary of a ${kind} reload`, () => {
   it.each(CRASH_BOUNDARIES.map((boundary) => ({ boundary })))('killed at $boundary', async ({ boundary }: { boundary: CrashBoundary }) => {
     const { stateDir, configB, pluginV2 } = await seededState();
     // The doomed host: restores config A, then dies inside the reload.
-    const args = [WFCTL, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'silent', '--timeout', 'confirmMs=300'];
+    const args = [WFCTL, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', '--log-level', 'silent', ...timeoutArgs({ ...TEST_TIMEOUTS, confirmMs: 300 })];
     const doomed = execa(process.execPath, args, { reject: false, env: { WFRELOAD_FAULT_CRASH_AT: boundary } });
     const { watchLines } = await import('../helpers/lines.js');
     const admin = (await watchLines(doomed.stdout!).waitFor(/admin API on/)).match(/http:\/\/([^/]+)/)![1]!;
