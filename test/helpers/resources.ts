@@ -25,8 +25,7 @@ const commandLine = (pid: string): string => {
 
 /**
  * Pids of the live (not zombie) children of `parent` (default: this process),
- * sorted; only those whose command line matches `command` when given (a host
- * run through tsx also has an esbuild child).
+ * sorted; only those whose command line matches `command` when given.
  */
 export function childPids(parent = process.pid, command?: RegExp): number[] {
   const me = String(parent);
