@@ -10,7 +10,7 @@ import { scaled } from '../helpers/slowdown.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-it.each(['availability', 'swap-cost', 'scale', 'pm2'])('bench/%s.ts runs to the end with --quick', async (bench) => {
+it.each(['cli-start', 'availability', 'swap-cost', 'scale', 'pm2'])('bench/%s.ts runs to the end with --quick', async (bench) => {
   const run = await execa(process.execPath, ['--expose-gc', '--import', 'tsx', join(root, 'bench', `${bench}.ts`), '--quick'], { cwd: root, reject: false });
   expect(run.exitCode, run.stderr).toBe(0);
   expect(run.stdout).toMatch(/^\| /m);

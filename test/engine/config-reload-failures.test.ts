@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigReloadResult } from '../../src/index.js';
 import { writeConfig, writeRawConfig } from '../helpers/configs.js';
-import { openTestHost, type TestHost } from '../helpers/host.js';
+import { openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
 import { listeningPorts, pluginChildPids } from '../helpers/resources.js';
 
 interface Failure {
@@ -56,7 +56,7 @@ const failures: Failure[] = [
     outcome: 'rolledBack',
     failedStep: 'probe',
     code: 'WFR_HTTP_PROBE_TIMEOUT',
-    reason: /got no answer within 2000 ms/,
+    reason: new RegExp(`got no answer within ${TEST_TIMEOUTS.probeMs} ms`),
   },
   { what: 'the new listen address is already in use', candidate: (busy) => writeConfig({ listen: `127.0.0.1:${busy}`, plugin: { version: '2.0.0' } }), outcome: 'rolledBack', failedStep: 'probe', code: 'WFR_LISTEN_FAILED', reason: new RegExp('already in use') },
 ];

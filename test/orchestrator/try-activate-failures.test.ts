@@ -5,7 +5,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
+import { isAlive, openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
 import { makePluginDir, type FakePluginSpec } from '../helpers/plugin-dirs.js';
 
 interface FailureCase {
@@ -33,14 +33,14 @@ const failures: FailureCase[] = [
   { what: 'it exits before the handshake', candidate: { flags: ['exit-early'] }, outcome: 'rolledBack', failedStep: 'handshake', code: 'WFR_PLUGIN_EXITED', reason: /exited with code 3.*cannot open database/ },
   { what: 'it writes non-JSON to stdout', candidate: { flags: ['garbage-stdout'] }, outcome: 'rolledBack', failedStep: 'handshake', code: 'WFR_PLUGIN_PROTOCOL_ERROR', reason: /not JSON.*Starting plugin v1\.2/ },
   { what: 'it writes a line over the size limit', candidate: { flags: ['oversize-line=70000'] }, outcome: 'rolledBack', failedStep: 'handshake', code: 'WFR_PLUGIN_PROTOCOL_ERROR', reason: /exceeds the 65536-byte limit/ },
-  { what: 'it does not answer initialize in time', candidate: { flags: ['hang-initialize'] }, outcome: 'rolledBack', failedStep: 'handshake', code: 'WFR_PLUGIN_HANDSHAKE_TIMEOUT', reason: /did not answer initialize within 4000 ms/ },
+  { what: 'it does not answer initialize in time', candidate: { flags: ['hang-initialize'] }, outcome: 'rolledBack', failedStep: 'handshake', code: 'WFR_PLUGIN_HANDSHAKE_TIMEOUT', reason: new RegExp(`did not answer initialize within ${TEST_TIMEOUTS.handshakeMs} ms`) },
   { what: 'it reports another name', candidate: { flags: ['reply-name=impostor'] }, outcome: 'rolledBack', failedStep: 'handshake', code: 'WFR_PLUGIN_CONTRACT_MISMATCH', reason: /name = "impostor", but plugin.json declares "fake"/ },
   { what: 'it reports another version', candidate: { version: '2.0.0', flags: ['reply-version=1.9.0'] }, outcome: 'rolledBack', failedStep: 'handshake', code: 'WFR_PLUGIN_CONTRACT_MISMATCH', reason: /version = "1\.9\.0", but plugin.json declares "2\.0\.0"/ },
   { what: 'it reports another protocolVersion', candidate: { flags: ['reply-protocol=2'] }, outcome: 'rolledBack', failedStep: 'handshake', code: 'WFR_PLUGIN_CONTRACT_MISMATCH', reason: /protocolVersion = 2, but plugin.json declares 1/ },
   { what: 'it offers an extra step type', candidate: { flags: ['reply-steps=echo,shout'] }, outcome: 'rolledBack', failedStep: 'handshake', code: 'WFR_PLUGIN_CONTRACT_MISMATCH', reason: /\["echo","shout"\], but plugin.json declares \["echo"\]/ },
   { what: 'it misses a step type', candidate: { steps: ['echo', 'shout'], flags: ['reply-steps=echo'] }, outcome: 'rolledBack', failedStep: 'handshake', code: 'WFR_PLUGIN_CONTRACT_MISMATCH', reason: /contract\.steps\[\]\.type/ },
   { what: 'health returns not-ok', candidate: { flags: ['unhealthy'] }, outcome: 'rolledBack', failedStep: 'probe', code: 'WFR_PLUGIN_UNHEALTHY', reason: /"status":"degraded"/ },
-  { what: 'health hangs', candidate: { flags: ['hang-health'] }, outcome: 'rolledBack', failedStep: 'probe', code: 'WFR_PLUGIN_CALL_TIMEOUT', reason: /did not answer health within 1500 ms/ },
+  { what: 'health hangs', candidate: { flags: ['hang-health'] }, outcome: 'rolledBack', failedStep: 'probe', code: 'WFR_PLUGIN_CALL_TIMEOUT', reason: new RegExp(`did not answer health within ${TEST_TIMEOUTS.healthMs} ms`) },
   { what: 'a manifest probe gets the wrong output', candidate: { manifest: { probe: [{ step: 'echo', input: { x: 1 }, expect: { version: '0.0.1' } }] } }, outcome: 'rolledBack', failedStep: 'probe', code: 'WFR_PLUGIN_PROBE_FAILED', reason: /expected output containing \{"version":"0\.0\.1"\}/ },
   { what: 'it crashes right after the handshake', candidate: { flags: ['crash-after-initialize'] }, outcome: 'rolledBack', failedStep: ['handshake', 'probe'], code: 'WFR_PLUGIN_EXITED', reason: /exited with code 1/ },
   { what: 'a checksum does not match', candidate: { manifest: { sha256: { 'plugin.mjs': sha('0') } } }, outcome: 'rejected', failedStep: 'stage', code: 'WFR_CHECKSUM_MISMATCH', reason: /declares sha256 0{64}, the file has [0-9a-f]{64}/ },
