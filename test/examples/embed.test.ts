@@ -24,3 +24,14 @@ it('examples/embed.ts activates, upgrades, survives a bad candidate and leaves n
   expect(journal.map((r) => r.outcome)).toEqual(['activated', 'activated', 'rolledBack']);
   for (const pid of journal.flatMap((r) => [r.active?.pid, r.candidate?.pid])) expect(isAlive(pid)).toBe(false);
 });
+
+it('the package resolves by name to the compiled library, with its type declarations', async () => {
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+  const entry = pkg.exports['.'];
+  expect(entry).toEqual({ types: './dist/src/index.d.ts', default: './dist/src/index.js' });
+  expect(await readFile(join(root, entry.types), 'utf8')).toMatch(/export declare const createOrchestrator: \(options: OrchestratorOptions\) => Promise<Orchestrator>/);
+  // A host program importing 'wfreload' gets the built JavaScript (no TypeScript loader involved).
+  const run = await execa(process.execPath, ['--input-type=module', '-e', "const m = await import('wfreload'); console.log(import.meta.resolve('wfreload'), typeof m.createOrchestrator, typeof m.Orchestrator)"], { cwd: root, reject: false });
+  expect(run.exitCode, run.stderr).toBe(0);
+  expect(run.stdout).toMatch(/\/dist\/src\/index\.js function function$/);
+});
