@@ -11,6 +11,8 @@ export interface RunningHost {
   admin: string;
   front: string | null;
   lines: ReturnType<typeof watchLines>;
+  /** What the host logged (warnings and errors), for assertion messages. */
+  stderr: ReturnType<typeof watchLines>;
   stop(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ export async function startServe(stateDir: string, config?: string): Promise<Run
   const args = [WFCTL, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...timeoutArgs(), '--log-level', 'warn', ...(config ? ['--config', config] : [])];
   const child = execa(process.execPath, args, { reject: false });
   const lines = watchLines(child.stdout!);
+  const stderr = watchLines(child.stderr!);
   const adminLine = await Promise.race([
     lines.waitFor(/admin API on http:\/\//),
     child.then((result) => {
@@ -30,6 +33,7 @@ export async function startServe(stateDir: string, config?: string): Promise<Run
     admin: adminLine.match(/http:\/\/([^/]+)\/api\/v1/)![1]!,
     front,
     lines,
+    stderr,
     async stop() {
       child.kill('SIGTERM');
       await child;

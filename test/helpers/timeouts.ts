@@ -5,7 +5,7 @@ export const TEST_TIMEOUTS = {
   // Generous for a quiet 2-core machine (node start-up), yet short enough that hangs fail fast;
   // WFR_TEST_SLOWDOWN stretches them on a loaded one. The confirmation window is a product
   // behaviour under test (it must elapse), not a hang bound, so it stays short.
-  handshakeMs: scaled(4_000),
+  handshakeMs: scaled(5_000),
   healthMs: scaled(1_500),
   probeMs: scaled(2_000),
   invokeMs: scaled(5_000),
