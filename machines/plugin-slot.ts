@@ -1,8 +1,8 @@
 /**
  * The plugin slot: one per plugin name, long-lived, pure.
  *
- * A reload walks `staging → staged → candidateStarted → handshaked → probed →
- * confirming → draining → active`. Each state names the condition reached so far and runs
+ * A reload walks `staging → staged → candidateStarted → handshaked → healthy →
+ * probed → confirming → draining → active`. Each state names the condition reached so far and runs
  * (as an invoked actor) the work that leads to the next one. Every piece of
  * work is a named actor whose body is supplied from src/ with `.provide(...)`;
  * this file never touches a process, a file or a socket.
@@ -10,8 +10,10 @@
  * What the shape guarantees (test/machines/plugin-slot.model.test.ts walks
  * every simple path to check it):
  * - `commitSwap`, the only actor that changes the active pointer, is invoked
- *   only in `probed`, which is reachable only through HANDSHAKE_PASSED and then
- *   PROBE_PASSED.
+ *   only in `probed`, which is reachable only through HANDSHAKE_PASSED, then
+ *   PROBE_PASSED (the candidate's own health and manifest probes), then
+ *   ENGINE_CHECK_PASSED (the running engine's routes and probes, answered by
+ *   the candidate).
  * - The current plugin is never stopped before the swap: `drainPrevious`, the
  *   only actor that stops it, runs only in `draining`, entered only on
  *   CONFIRMED, after SWAPPED. Until then the replaced plugin stays alive, so a
@@ -72,12 +74,13 @@ export type PluginSlotEvent =
   | { type: 'STAGED'; staged: StagedPlugin }
   | { type: 'CANDIDATE_STARTED'; candidate: PluginRef }
   | { type: 'HANDSHAKE_PASSED' }
+  | { type: 'ENGINE_CHECK_PASSED' }
   | { type: 'SWAPPED'; previous: PluginRef | null }
   | { type: 'CANDIDATE_EXITED'; error: SlotError }
   | SwapLifecycleEvent;
 
 /** What each state is doing, used by reload results to name the failing step. */
-export const pluginSlotWork = { ...SWAP_LIFECYCLE_WORK, staged: 'start', candidateStarted: 'handshake', handshaked: 'probe' } as const;
+export const pluginSlotWork = { ...SWAP_LIFECYCLE_WORK, staged: 'start', candidateStarted: 'handshake', handshaked: 'probe', healthy: 'engine check' } as const;
 
 /** States in which no reload is running and TRY_ACTIVATE is accepted. */
 export const pluginSlotSettledStates = SETTLED_STATES;
@@ -101,6 +104,12 @@ export const pluginSlotMachine = setup({
     handshakeCandidate: work<{ candidate: PluginRef }>(),
     /** `health`, then the manifest's probe calls. */
     probeCandidate: work<{ candidate: PluginRef }>(),
+    /**
+     * Judge the candidate against the engine config that routes to this plugin: it must offer every step
+     * type the active config's pipelines use, and pass the config's probes that reach it, served by a
+     * private view of the engine in which this plugin's steps go to the candidate. No engine, nothing to judge.
+     */
+    checkAgainstEngine: work<{ candidate: PluginRef }>(),
     /** Write the active marker, then point the registry at the candidate. The only pointer change. */
     commitSwap: work<{ candidate: PluginRef; request: ReloadRequest }>(),
     /** Watch the new plugin for the confirmation window (health calls, exits); on success mark it confirmed on disk (CONFIRMED), else CONFIRM_FAILED. */
@@ -194,8 +203,17 @@ export const pluginSlotMachine = setup({
             src: 'probeCandidate',
             input: ({ context }) => ({ candidate: context.candidate! }),
           },
+          on: { PROBE_PASSED: 'healthy' },
+        },
+        // Healthy on its own; now it must serve what the running engine routes to it.
+        healthy: {
+          invoke: {
+            id: 'checkAgainstEngine',
+            src: 'checkAgainstEngine',
+            input: ({ context }) => ({ candidate: context.candidate! }),
+          },
           on: {
-            PROBE_PASSED: [{ guard: 'isDryRun', target: '#pluginSlot.stoppingCandidate' }, { target: '#pluginSlot.probed' }],
+            ENGINE_CHECK_PASSED: [{ guard: 'isDryRun', target: '#pluginSlot.stoppingCandidate' }, { target: '#pluginSlot.probed' }],
           },
         },
       },

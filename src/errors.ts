@@ -217,6 +217,38 @@ export class ProbeFailedError extends WfrError {
   }
 }
 
+/** One place the active engine config calls a plugin step: the route and the step's position in its pipeline. */
+export interface RoutedStep {
+  route: string;
+  step: string;
+  /** Path in the config file, e.g. pipelines[1].steps[0].use. */
+  at: string;
+}
+
+export class BreaksRoutesError extends WfrError {
+  readonly code = 'WFR_PLUGIN_BREAKS_ROUTES';
+  constructor(plugin: string, version: string, missing: RoutedStep[], offered: string[]) {
+    const routes = [...new Set(missing.map((m) => m.route))];
+    super(
+      `Plugin "${plugin}" ${version} does not offer ${[...new Set(missing.map((m) => `"${m.step}"`))].join(', ')}, which the active engine config routes to it ` +
+        `(${missing.map((m) => `${m.route} → ${plugin}.${m.step} at ${m.at}`).join('; ')}); its contract offers: ${offered.join(', ') || 'nothing'}. ` +
+        `Swapping it in would break ${routes.length === 1 ? 'that route' : `those ${routes.length} routes`}. Keep the step in the new version, or first activate a config that no longer uses it.`,
+      { plugin, version, missing, offered },
+    );
+  }
+}
+
+export class FailsConfigProbeError extends WfrError {
+  readonly code = 'WFR_PLUGIN_FAILS_CONFIG_PROBE';
+  constructor(plugin: string, version: string, generation: number, probe: ErrorInfo) {
+    super(
+      `Plugin "${plugin}" ${version} fails a probe of the active engine config (generation ${generation}) when its steps go to the candidate: ${probe.message} ` +
+        `The running version passes it; fix the plugin so the routes that use it keep answering as the config's probes expect.`,
+      { plugin, version, generation, probe },
+    );
+  }
+}
+
 export class PluginFailedError extends WfrError {
   readonly code = 'WFR_PLUGIN_FAILED';
   override readonly httpStatus = 503;

@@ -7,12 +7,13 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigReloadRequest, EngineRef, StagedConfig } from '../../machines/engine-config.js';
 import type { PluginRef } from '../../machines/plugin-slot.js';
-import { ConfigBuildError, ConfirmFailedError, NoEngineError, toErrorInfo, UnknownPluginError } from '../errors.js';
+import { BreaksRoutesError, ConfigBuildError, ConfirmFailedError, FailsConfigProbeError, NoEngineError, toErrorInfo, UnknownPluginError, type RoutedStep } from '../errors.js';
 import { faults } from './faults.js';
 import { Engine } from '../engine/engine.js';
 import { FrontDoor } from '../engine/front-door.js';
 import { loadConfig, parseConfig, type LoadedConfig } from '../engine/load-config.js';
 import { probeEngine } from '../engine/probe-engine.js';
+import { compileRoute, matchRoute } from '../engine/routes.js';
 import type { InvokePlugin } from '../engine/pipeline.js';
 import { revertPending, writeFileAtomic, type StagedPluginDir, type StateStore } from '../store/index.js';
 
@@ -82,6 +83,44 @@ export class EngineRuntime {
   }
 
   // ---------------------------------------------------------------- reload steps
+
+  /**
+   * A plugin candidate against the active engine (the plugin slot's engine check): it must offer every
+   * step type the config's pipelines call on `candidate.name`, and pass the config's probes whose route
+   * runs one of its steps, on a private view of the engine in which that plugin's steps go to the
+   * candidate. The live front door and registry are not touched. No engine, or no route using the
+   * plugin, passes at once.
+   */
+  async checkPluginCandidate(candidate: PluginRef): Promise<void> {
+    const engine = this.engine;
+    if (!engine) return;
+    const { config } = engine.loaded;
+    const uses = (step: { use: string }) => step.use.startsWith(`${candidate.name}.`);
+    const offered = this.host.process(candidate).manifest.contract.steps.map((c) => c.type);
+    const missing: RoutedStep[] = [];
+    config.pipelines.forEach((pipeline, p) =>
+      pipeline.steps.forEach((step, s) => {
+        const type = step.use.slice(candidate.name.length + 1);
+        if (uses(step) && !offered.includes(type)) missing.push({ route: pipeline.route, step: type, at: `pipelines[${p}].steps[${s}].use` });
+      }),
+    );
+    if (missing.length > 0) throw new BreaksRoutesError(candidate.name, candidate.version, missing, offered);
+
+    const routes = config.pipelines.map((pipeline) => compileRoute(pipeline.route, pipeline));
+    const probes = config.probes.filter((probe) => {
+      const [method, target] = probe.request.split(' ') as [string, string];
+      return matchRoute(routes, method, new URL(target, 'http://probe').pathname)?.target.steps.some(uses) ?? false;
+    });
+    if (probes.length === 0) return;
+    const bindings = new Map(this.host.registry);
+    bindings.set(candidate.name, candidate);
+    const view = new Engine(engine.generation, engine.loaded, this.invokeThrough(bindings));
+    try {
+      await probeEngine(view, probes, this.options.timeouts.probeMs);
+    } catch (error) {
+      throw new FailsConfigProbeError(candidate.name, candidate.version, engine.generation, toErrorInfo(error));
+    }
+  }
 
   async stage(request: ConfigReloadRequest): Promise<StagedConfig> {
     const loaded = request.yaml === undefined ? await loadConfig(request.file) : parseConfig(request.yaml, request.file);

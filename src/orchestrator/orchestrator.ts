@@ -138,7 +138,7 @@ export class Orchestrator {
     this.supervisor = new Supervisor(this.host, options, (result) => this.record(result));
     const machine = orchestratorMachine.provide({
       actors: {
-        pluginSlot: providePluginSlot(this.host, this.store, options),
+        pluginSlot: providePluginSlot(this.host, this.engines, this.store, options),
         engineConfig: provideEngineConfig(this.engines),
       },
     });

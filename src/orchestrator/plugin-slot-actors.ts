@@ -10,11 +10,12 @@ import { revertPending, type StateStore } from '../store/index.js';
 import { faults } from './faults.js';
 import type { NormalizedOptions } from './options.js';
 import type { PluginHost } from './plugin-host.js';
+import type { EngineRuntime } from './engine-runtime.js';
 
 const fromWork = <TInput>(work: (input: TInput) => Promise<PluginSlotEvent | null>, failureEvent?: string) =>
   fromAnyWork<PluginSlotEvent, TInput>(work, failureEvent);
 
-export function providePluginSlot(host: PluginHost, store: StateStore, options: NormalizedOptions) {
+export function providePluginSlot(host: PluginHost, engines: EngineRuntime, store: StateStore, options: NormalizedOptions) {
   const log = options.logger;
   return pluginSlotMachine.provide({
     actors: {
@@ -40,6 +41,11 @@ export function providePluginSlot(host: PluginHost, store: StateStore, options: 
       probeCandidate: fromWork(async ({ candidate }) => {
         await host.probe(candidate);
         return { type: 'PROBE_PASSED' };
+      }),
+
+      checkAgainstEngine: fromWork(async ({ candidate }) => {
+        await engines.checkPluginCandidate(candidate);
+        return { type: 'ENGINE_CHECK_PASSED' };
       }),
 
       commitSwap: fromWork(async ({ candidate, request }) => {

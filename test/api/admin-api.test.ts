@@ -122,7 +122,7 @@ describe('POST /api/v1/plugins/:name/try-activate', () => {
     const result = await expectJson(tryActivate('fake', { version: '1.0.0' }), 200, reloadResultSchema);
     expect(result).toMatchObject({ kind: 'plugin', target: 'plugin:fake', name: 'fake', outcome: 'activated', dryRun: false, legacy: false, error: null, active: { version: '1.0.0' } });
     // A first activation drains nothing, but still passes through the drain step.
-    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'swap', 'confirm', 'drain']);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'engine check', 'swap', 'confirm', 'drain']);
     expect(t.host.listPlugins().map((p) => p.version)).toEqual(['1.0.0']);
   });
 
@@ -397,7 +397,7 @@ describe('GET /api/v1/events', () => {
     expect(reload.result).toEqual(result);
     const transitions = events.filter((e) => e.event === 'transition').map((e) => transitionSchema.parse(e.data));
     expect(transitions.every((e) => e.reloadId === result.id && e.target === 'plugin:fake')).toBe(true);
-    expect(transitions.map((e) => e.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'probed', 'confirming', 'draining', 'active']);
+    expect(transitions.map((e) => e.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'healthy', 'probed', 'confirming', 'draining', 'active']);
     const inspections = events.filter((e) => e.event === 'inspect').map((e) => inspectEventSchema.parse(e.data));
     const slot = inspections.filter((e) => e.actorId === 'plugin:fake');
     expect(slot.length).toBeGreaterThan(0);
@@ -431,7 +431,7 @@ describe('the live view', () => {
   it('serves the slot machine graphs at GET /api/v1/machines', async () => {
     const graphs = await expectJson(request('/api/v1/machines'), 200, machinesSchema);
     const names = (graph: z.infer<typeof machineGraphSchema>) => graph.states.map((s) => s.name);
-    expect(names(graphs.pluginSlot)).toEqual(expect.arrayContaining(['idle', 'staged', 'candidateStarted', 'handshaked', 'probed', 'active', 'rolledBack']));
+    expect(names(graphs.pluginSlot)).toEqual(expect.arrayContaining(['idle', 'staged', 'candidateStarted', 'handshaked', 'healthy', 'probed', 'active', 'rolledBack']));
     expect(names(graphs.engineConfig)).toEqual(expect.arrayContaining(['idle', 'staged', 'candidateBuilt', 'probed', 'active', 'rolledBack']));
     expect(graphs.pluginSlot.states.find((s) => s.name === 'candidateStarted')).toEqual({ name: 'candidateStarted', work: 'handshake', final: false });
     // Every transition joins two states the graph lists.

@@ -39,7 +39,7 @@ it('shows each slot machine and follows a reload triggered through the API to it
   await page.waitForSelector('.slot[data-actor="engine"][data-current="active"]');
   await page.waitForSelector('.slot[data-actor="plugin:fake"][data-current="active"]');
   const pluginStates = await page.locator('.slot[data-actor="plugin:fake"] .state').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('data-state')));
-  expect(pluginStates).toEqual(expect.arrayContaining(['idle', 'staging', 'staged', 'candidateStarted', 'handshaked', 'probed', 'draining', 'active', 'rolledBack']));
+  expect(pluginStates).toEqual(expect.arrayContaining(['idle', 'staging', 'staged', 'candidateStarted', 'handshaked', 'healthy', 'probed', 'draining', 'active', 'rolledBack']));
 
   // A bad candidate through the API: the page sees the slot end in rolledBack, and the result row.
   const bad = await wfctl(host, stateDir, 'plugin', 'try-activate', 'fake', await makePluginDir({ version: '2.0.0', flags: ['unhealthy'] }), '--json');

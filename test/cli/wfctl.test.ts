@@ -87,7 +87,7 @@ describe('wfctl against a running host', () => {
     expect(result.exitCode).toBe(0);
     const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.type !== 'hello');
     expect(events.at(-1)).toMatchObject({ type: 'reload', result: { outcome: 'dryRunPassed' } });
-    expect(events.filter((e) => e.type === 'transition').map((e) => e.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'stoppingCandidate', 'dryRunPassed']);
+    expect(events.filter((e) => e.type === 'transition').map((e) => e.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'healthy', 'stoppingCandidate', 'dryRunPassed']);
   });
 
   it('keeps the history across a restart of the host', async () => {

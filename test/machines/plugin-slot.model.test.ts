@@ -68,6 +68,7 @@ const fixtureOf = (request: ReloadRequest): ReloadFixture => RELOADS.find((r) =>
 
 const HANDSHAKE_PASSED: PluginSlotEvent = { type: 'HANDSHAKE_PASSED' };
 const PROBE_PASSED: PluginSlotEvent = { type: 'PROBE_PASSED' };
+const ENGINE_CHECK_PASSED: PluginSlotEvent = { type: 'ENGINE_CHECK_PASSED' };
 const SWAPPED: PluginSlotEvent = { type: 'SWAPPED', previous: ORIGINAL };
 const CONFIRMED: PluginSlotEvent = { type: 'CONFIRMED' };
 const CONFIRM_FAILED = {
@@ -94,6 +95,7 @@ function factsFor(snapshot: SlotSnapshot): PluginSlotEvent[] {
     ...reloadFacts,
     HANDSHAKE_PASSED,
     PROBE_PASSED,
+    ENGINE_CHECK_PASSED,
     SWAPPED,
     CONFIRMED,
     CONFIRM_FAILED,
@@ -114,6 +116,7 @@ const accepted: Record<string, readonly EventType[]> = {
   staged: ['CANDIDATE_STARTED', 'STEP_FAILED'],
   candidateStarted: ['HANDSHAKE_PASSED', ...FAILURES],
   handshaked: ['PROBE_PASSED', ...FAILURES],
+  healthy: ['ENGINE_CHECK_PASSED', ...FAILURES],
   // commitSwap cannot be called off once started: only its own failure (before the pointer moves) aborts it.
   probed: ['SWAPPED', 'STEP_FAILED'],
   // After the swap a candidate exit is confirmCandidate's to report (as CONFIRM_FAILED), not the watcher's.
@@ -141,6 +144,7 @@ interface WorkInputs {
   watchCandidate: { candidate: PluginRef };
   handshakeCandidate: { candidate: PluginRef };
   probeCandidate: { candidate: PluginRef };
+  checkAgainstEngine: { candidate: PluginRef };
   commitSwap: { candidate: PluginRef; request: ReloadRequest };
   confirmCandidate: { current: PluginRef; previous: PluginRef | null; request: ReloadRequest };
   swapBack: { failed: PluginRef; previous: PluginRef | null; staged: StagedPlugin | null; request: ReloadRequest };
@@ -188,6 +192,7 @@ function fakeWorld(failingCommits: ReadonlySet<string> = new Set()) {
       watchCandidate: fake('watchCandidate'),
       handshakeCandidate: fake('handshakeCandidate'),
       probeCandidate: fake('probeCandidate'),
+      checkAgainstEngine: fake('checkAgainstEngine'),
       // One of the two pointer changes: onto the candidate.
       commitSwap: fake('commitSwap', ({ candidate, request }) => {
         if (!failingCommits.has(request.reloadId)) world.current = candidate;
@@ -306,7 +311,7 @@ const stagedCopy = (reload: Reload) => reload.steps.find((s) => s.event.type ===
 /** Index of the step that entered `probed` (commitSwap started), or -1. */
 const commitIndex = (reload: Reload) => reload.steps.findIndex((step) => callsOf(step, 'commitSwap').length > 0);
 
-const SWAP_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'CANDIDATE_STARTED', 'HANDSHAKE_PASSED', 'PROBE_PASSED'];
+const SWAP_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'CANDIDATE_STARTED', 'HANDSHAKE_PASSED', 'PROBE_PASSED', 'ENGINE_CHECK_PASSED'];
 const DRAIN_PRECONDITION: EventType[] = [...SWAP_PRECONDITION, 'SWAPPED', 'CONFIRMED'];
 const SWAP_BACK_PRECONDITION: EventType[] = [...SWAP_PRECONDITION, 'SWAPPED', 'CONFIRM_FAILED'];
 /** Index of the step that took `type` in this reload, or -1. */
@@ -358,7 +363,7 @@ describe('pluginSlot, walked along every simple path', () => {
     expect(Object.keys(accepted).sort()).toEqual([...atomic].sort());
   });
 
-  it('starts commitSwap and takes SWAPPED only after CANDIDATE_STARTED, HANDSHAKE_PASSED and PROBE_PASSED, in that order', () => {
+  it('starts commitSwap and takes SWAPPED only after CANDIDATE_STARTED, HANDSHAKE_PASSED, PROBE_PASSED and ENGINE_CHECK_PASSED, in that order', () => {
     let swaps = 0;
     for (const { path, reloads } of replayAll()) {
       for (const reload of reloads) {
@@ -545,13 +550,16 @@ describe('pluginSlot, walked along every simple path', () => {
     expect(rolledBack).toBeGreaterThan(0);
   });
 
-  it('never swaps or drains on a dry run, and ends a passing one in dryRunPassed with the candidate discarded', () => {
+  it('never swaps or drains on a dry run, runs the engine check in it, and ends a passing one in dryRunPassed with the candidate discarded', () => {
     let passed = 0;
     for (const replayed of replayAll()) {
       for (const reload of replayed.reloads.filter((r) => r.request.dryRun)) {
         expectCurrentUntouched(reload, replayed.path);
-        const probedAt = reload.steps.findIndex((step) => step.event.type === 'PROBE_PASSED');
+        const probedAt = reload.steps.findIndex((step) => step.event.type === 'ENGINE_CHECK_PASSED');
         if (probedAt < 0) continue;
+        // The engine check ran on this dry run's candidate before it could pass.
+        const checks = reload.steps.slice(0, probedAt).flatMap((step) => callsOf(step, 'checkAgainstEngine'));
+        expect(checks.map((call) => call.input.candidate), replayed.path).toEqual([startedCandidate(reload)]);
         const outcome = reload.steps.slice(probedAt).map((step) => step.state);
         expect(outcome, replayed.path).toEqual(['stoppingCandidate', 'dryRunPassed'].slice(0, outcome.length));
         expectCandidateDiscarded(replayed, reload, probedAt);
@@ -597,6 +605,8 @@ describe('pluginSlot, told facts out of order', () => {
   const pathTo = (state: string) => shortest.find((p) => leafOf(p.state.value) === state)!;
   const outOfOrder: Array<[EventType, string]> = [
     ['PROBE_PASSED', 'candidateStarted'],
+    ['ENGINE_CHECK_PASSED', 'handshaked'],
+    ['SWAPPED', 'healthy'],
     ['SWAPPED', 'handshaked'],
     ['SWAPPED', 'candidateStarted'],
     ['DRAINED', 'probed'],

@@ -39,7 +39,7 @@ describe('the confirmation window', () => {
 
     expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'confirm', error: { code: 'WFR_CONFIRM_FAILED' }, active: { version: '1.0.0', pid: oldPid } });
     expect(result.error?.message).toMatch(/exited with code 7 .*lost my database connection/);
-    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'swap', 'confirm', 'swap back']);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'engine check', 'swap', 'confirm', 'swap back']);
     expect(failures).toEqual([]);
     expect(answers.length).toBeGreaterThan(0);
     expect(isAlive(oldPid)).toBe(true);

@@ -37,7 +37,7 @@ describe('a successful swap', () => {
     expect(result.outcome).toBe('activated');
     expect(result.previous).toMatchObject({ version: '1.0.0', pid: oldPid });
     expect(result.active).toMatchObject({ version: '2.0.0', pid: fresh.pid });
-    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'swap', 'confirm', 'drain']);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'engine check', 'swap', 'confirm', 'drain']);
     // The result is returned only after the old process drained and exited.
     expect(isAlive(oldPid)).toBe(false);
     expect(JSON.parse(await t.readMarker()).plugins.fake.version).toBe('2.0.0');
@@ -62,7 +62,7 @@ describe('a successful swap', () => {
     const marker = await t.readMarker();
     const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }), { dryRun: true });
     expect(result.outcome).toBe('dryRunPassed');
-    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'stop candidate']);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'engine check', 'stop candidate']);
     expect(result.active).toEqual(v1.active);
     expect(isAlive(result.candidate!.pid)).toBe(false);
     expect(await t.readMarker()).toBe(marker);
@@ -97,7 +97,7 @@ describe('a successful swap', () => {
   it('logs one pino line per transition, each with the reload id, target and state', async () => {
     const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
     const lines = t.logs.filter((line) => line.reloadId === result.id && line.state);
-    expect(lines.map((line) => line.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'probed', 'confirming', 'draining', 'active']);
+    expect(lines.map((line) => line.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'healthy', 'probed', 'confirming', 'draining', 'active']);
     expect(lines.every((line) => line.target === 'plugin:fake' && line.level === 30)).toBe(true);
   });
 });
