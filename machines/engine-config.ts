@@ -56,6 +56,8 @@ export interface EngineConfigContext {
   /** The engine the swap replaced, kept until it has drained. */
   previous: EngineRef | null;
   error: EngineSlotError | null;
+  /** Clean-up work that failed after the outcome was decided (see CLEANUP_FAILED). */
+  cleanupError: EngineSlotError | null;
 }
 
 export type EngineConfigEvent =
@@ -89,11 +91,11 @@ export const engineConfigMachine = setup({
     commitSwap: work<{ candidate: EngineRef; request: ConfigReloadRequest; staged: StagedConfig }>(),
     /** Watch the new engine's own plugins through the confirmation window; then mark the swap confirmed on disk (CONFIRMED), else CONFIRM_FAILED. */
     confirmCandidate: work<{ request: ConfigReloadRequest }>(),
-    /** Point the front door and registry back at the replaced engine, revert the marker, release the candidate. Never fails. */
+    /** Point the front door and registry back at the replaced engine, revert the marker, release the candidate; a failed release is CLEANUP_FAILED. */
     swapBack: work<{ request: ConfigReloadRequest; staged: StagedConfig | null }>(),
-    /** Drain the replaced engine, close a listener it no longer needs, stop plugins nothing uses. Never fails. */
+    /** Drain the replaced engine, close a listener it no longer needs, stop plugins nothing uses; a failure is CLEANUP_FAILED (the slot still ends `active`). */
     drainPrevious: work<{ previous: EngineRef | null }>(),
-    /** Stop candidate-only plugins, close candidate sockets, remove files this reload created. Never fails. */
+    /** Stop candidate-only plugins, close candidate sockets, remove files this reload created; a failure is CLEANUP_FAILED naming what was left. */
     discardCandidate: work<{ request: ConfigReloadRequest; staged: StagedConfig | null }>(),
   },
   guards: {
@@ -104,13 +106,14 @@ export const engineConfigMachine = setup({
       if (event.type !== 'TRY_ACTIVATE') return {};
       const request: ConfigReloadRequest = { reloadId: event.reloadId, file: event.file, dryRun: event.dryRun };
       if (event.yaml !== undefined) request.yaml = event.yaml;
-      return { request, staged: null, candidate: null, previous: null, error: null };
+      return { request, staged: null, candidate: null, previous: null, error: null, cleanupError: null };
     }),
     recordError: assign({ error: ({ event }) => ('error' in event ? event.error : null) }),
+    recordCleanupError: assign({ cleanupError: ({ event }) => ('error' in event ? event.error : null) }),
   },
 }).createMachine({
   id: 'engineConfig',
-  context: { request: null, staged: null, candidate: null, previous: null, error: null },
+  context: { request: null, staged: null, candidate: null, previous: null, error: null, cleanupError: null },
   initial: 'idle',
   states: {
     idle: { on: { TRY_ACTIVATE: startReload } },
@@ -159,22 +162,34 @@ export const engineConfigMachine = setup({
 
     swappingBack: {
       invoke: { id: 'swapBack', src: 'swapBack', input: ({ context }) => ({ request: context.request!, staged: context.staged }) },
-      on: { SWAPPED_BACK: { target: 'rolledBack', actions: assign({ staged: null, previous: null }) } },
+      on: {
+        SWAPPED_BACK: { target: 'rolledBack', actions: assign({ staged: null, previous: null }) },
+        CLEANUP_FAILED: { target: 'rolledBack', actions: ['recordCleanupError', assign({ staged: null, previous: null })] },
+      },
     },
 
     draining: {
       invoke: { id: 'drainPrevious', src: 'drainPrevious', input: ({ context }) => ({ previous: context.previous }) },
-      on: { DRAINED: { target: 'active', actions: assign({ previous: null }) } },
+      on: {
+        DRAINED: { target: 'active', actions: assign({ previous: null }) },
+        CLEANUP_FAILED: { target: 'active', actions: ['recordCleanupError', assign({ previous: null })] },
+      },
     },
 
     stoppingCandidate: {
       invoke: { id: 'discardCandidate', src: 'discardCandidate', input: ({ context }) => ({ request: context.request!, staged: context.staged }) },
-      on: { CANDIDATE_DISCARDED: { target: 'dryRunPassed', actions: assign({ staged: null }) } },
+      on: {
+        CANDIDATE_DISCARDED: { target: 'dryRunPassed', actions: assign({ staged: null }) },
+        CLEANUP_FAILED: { target: 'dryRunPassed', actions: ['recordCleanupError', assign({ staged: null })] },
+      },
     },
 
     rollingBack: {
       invoke: { id: 'discardCandidate', src: 'discardCandidate', input: ({ context }) => ({ request: context.request!, staged: context.staged }) },
-      on: { CANDIDATE_DISCARDED: { target: 'rolledBack', actions: assign({ staged: null }) } },
+      on: {
+        CANDIDATE_DISCARDED: { target: 'rolledBack', actions: assign({ staged: null }) },
+        CLEANUP_FAILED: { target: 'rolledBack', actions: ['recordCleanupError', assign({ staged: null })] },
+      },
     },
 
     active: { on: { TRY_ACTIVATE: startReload } },

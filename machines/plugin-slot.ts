@@ -67,6 +67,8 @@ export interface PluginSlotContext {
   /** The plugin the swap replaced, kept until it has drained. */
   previous: PluginRef | null;
   error: SlotError | null;
+  /** Clean-up work that failed after the outcome was decided (see CLEANUP_FAILED). */
+  cleanupError: SlotError | null;
 }
 
 export type PluginSlotEvent =
@@ -114,11 +116,11 @@ export const pluginSlotMachine = setup({
     commitSwap: work<{ candidate: PluginRef; request: ReloadRequest }>(),
     /** Watch the new plugin for the confirmation window (health calls, exits); on success mark it confirmed on disk (CONFIRMED), else CONFIRM_FAILED. */
     confirmCandidate: work<{ current: PluginRef; previous: PluginRef | null; request: ReloadRequest }>(),
-    /** Point the registry and the marker back at the replaced plugin and kill the failed one. Never fails. */
+    /** Point the registry and the marker back at the replaced plugin (first, synchronously), then kill the failed one; a failed kill is CLEANUP_FAILED. */
     swapBack: work<{ failed: PluginRef; previous: PluginRef | null; staged: StagedPlugin | null; request: ReloadRequest }>(),
-    /** Let in-flight calls on the replaced plugin finish, then stop it. Never fails: the swap already happened. */
+    /** Let in-flight calls on the replaced plugin finish, then stop it. The swap already happened: a failure is CLEANUP_FAILED, and the slot still ends `active`. */
     drainPrevious: work<{ previous: PluginRef | null }>(),
-    /** Kill the candidate (if started) and remove its staged directory (if this reload created it). */
+    /** Kill the candidate (if started) and remove its staged directory (if this reload created it); a failure is CLEANUP_FAILED naming what was left. */
     discardCandidate: work<{ candidate: PluginRef | null; staged: StagedPlugin | null }>(),
   },
   guards: {
@@ -128,10 +130,13 @@ export const pluginSlotMachine = setup({
     beginReload: assign(({ event }) => {
       if (event.type !== 'TRY_ACTIVATE') return {};
       const request: ReloadRequest = { reloadId: event.reloadId, sourceDir: event.sourceDir, dryRun: event.dryRun };
-      return { request, staged: null, candidate: null, previous: null, error: null };
+      return { request, staged: null, candidate: null, previous: null, error: null, cleanupError: null };
     }),
     recordError: assign({
       error: ({ event }) => ('error' in event ? event.error : null),
+    }),
+    recordCleanupError: assign({
+      cleanupError: ({ event }) => ('error' in event ? event.error : null),
     }),
   },
 }).createMachine({
@@ -143,6 +148,7 @@ export const pluginSlotMachine = setup({
     candidate: null,
     previous: null,
     error: null,
+    cleanupError: null,
   }),
   initial: 'idle',
   states: {
@@ -255,7 +261,10 @@ export const pluginSlotMachine = setup({
         src: 'swapBack',
         input: ({ context }) => ({ failed: context.candidate!, previous: context.previous, staged: context.staged, request: context.request! }),
       },
-      on: { SWAPPED_BACK: { target: 'rolledBack', actions: assign({ candidate: null, staged: null, previous: null }) } },
+      on: {
+        SWAPPED_BACK: { target: 'rolledBack', actions: assign({ candidate: null, staged: null, previous: null }) },
+        CLEANUP_FAILED: { target: 'rolledBack', actions: ['recordCleanupError', assign({ candidate: null, staged: null, previous: null })] },
+      },
     },
 
     draining: {
@@ -264,7 +273,10 @@ export const pluginSlotMachine = setup({
         src: 'drainPrevious',
         input: ({ context }) => ({ previous: context.previous }),
       },
-      on: { DRAINED: { target: 'active', actions: assign({ previous: null }) } },
+      on: {
+        DRAINED: { target: 'active', actions: assign({ previous: null }) },
+        CLEANUP_FAILED: { target: 'active', actions: ['recordCleanupError', assign({ previous: null })] },
+      },
     },
 
     stoppingCandidate: {
@@ -274,7 +286,10 @@ export const pluginSlotMachine = setup({
         // A dry run leaves nothing behind, not even a staged copy it created.
         input: ({ context }) => ({ candidate: context.candidate, staged: context.staged }),
       },
-      on: { CANDIDATE_DISCARDED: { target: 'dryRunPassed', actions: assign({ candidate: null, staged: null }) } },
+      on: {
+        CANDIDATE_DISCARDED: { target: 'dryRunPassed', actions: assign({ candidate: null, staged: null }) },
+        CLEANUP_FAILED: { target: 'dryRunPassed', actions: ['recordCleanupError', assign({ candidate: null, staged: null })] },
+      },
     },
 
     rollingBack: {
@@ -283,7 +298,10 @@ export const pluginSlotMachine = setup({
         src: 'discardCandidate',
         input: ({ context }) => ({ candidate: context.candidate, staged: context.staged }),
       },
-      on: { CANDIDATE_DISCARDED: { target: 'rolledBack', actions: assign({ candidate: null, staged: null }) } },
+      on: {
+        CANDIDATE_DISCARDED: { target: 'rolledBack', actions: assign({ candidate: null, staged: null }) },
+        CLEANUP_FAILED: { target: 'rolledBack', actions: ['recordCleanupError', assign({ candidate: null, staged: null })] },
+      },
     },
 
     active: { on: { TRY_ACTIVATE: startReload } },

@@ -28,7 +28,12 @@ export type SwapLifecycleEvent =
   | { type: 'SWAPPED_BACK' }
   | { type: 'DRAINED' }
   | { type: 'CANDIDATE_DISCARDED' }
-  | { type: 'STEP_FAILED'; error: SlotError };
+  | { type: 'STEP_FAILED'; error: SlotError }
+  /**
+   * Clean-up work (swap back, drain, discard) failed or ran past its bound. The reload still ends
+   * where its clean-up would have taken it; `cleanupError` says what went wrong and what was left.
+   */
+  | { type: 'CLEANUP_FAILED'; error: SlotError };
 
 /** What the states both slots share are doing, for reload results. */
 export const SWAP_LIFECYCLE_WORK = {

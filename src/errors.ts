@@ -426,6 +426,31 @@ export class StateLockedError extends WfrError {
   }
 }
 
+// ---------------------------------------------------------------- bounded work
+
+export class WorkTimeoutError extends WfrError {
+  readonly code = 'WFR_WORK_TIMEOUT';
+  constructor(work: string, ms: number) {
+    super(
+      `The "${work}" step did not finish within ${ms} ms (its own timeouts plus timeouts.workMs), so the reload moved on without it. ` +
+        `Something below it hangs: a disk, a process that will not die, a plugin that ignores its timeouts. Check the host's log; raise timeouts.workMs only if the machine is just slow.`,
+      { work, timeoutMs: ms },
+    );
+  }
+}
+
+export class CleanupFailedError extends WfrError {
+  readonly code = 'WFR_CLEANUP_FAILED';
+  constructor(work: string, left: string[], cause: unknown) {
+    super(
+      `Cleaning up at "${work}" failed: ${(cause as Error)?.message ?? String(cause)}. ` +
+        `${left.length ? `Left behind: ${left.join('; ')}. ` : ''}The reload's outcome stands; a restart of the host removes staging leftovers, and a process left behind exits when the host does.`,
+      { work, left },
+      { cause },
+    );
+  }
+}
+
 /** Wraps anything that is not a WfrError so results always carry a code. */
 export class InternalError extends WfrError {
   readonly code = 'WFR_INTERNAL';

@@ -58,6 +58,7 @@ export const reloadResultSchema = z.object({
   previous: targetInfoSchema.nullable(),
   active: targetInfoSchema.nullable(),
   candidate: targetInfoSchema.nullable(),
+  cleanupError: errorInfoSchema.optional(),
 });
 
 export const pluginStatusSchema = z.object({

@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigReloadRequest, EngineRef, StagedConfig } from '../../machines/engine-config.js';
 import type { PluginRef } from '../../machines/plugin-slot.js';
-import { BreaksRoutesError, ConfigBuildError, ConfirmFailedError, FailsConfigProbeError, NoEngineError, toErrorInfo, UnknownPluginError, type RoutedStep } from '../errors.js';
+import { BreaksRoutesError, CleanupFailedError, ConfigBuildError, ConfirmFailedError, FailsConfigProbeError, NoEngineError, toErrorInfo, UnknownPluginError, type RoutedStep } from '../errors.js';
 import { faults } from './faults.js';
 import { Engine } from '../engine/engine.js';
 import { FrontDoor } from '../engine/front-door.js';
@@ -91,6 +91,23 @@ export class EngineRuntime {
    * candidate. The live front door and registry are not touched. No engine, or no route using the
    * plugin, passes at once.
    */
+  /** The bound of a config build: each plugin it may start gets a handshake, a health call, a probe and a staging copy. */
+  buildBoundMs(request: ConfigReloadRequest): number {
+    const { handshakeMs, healthMs, probeMs, workMs } = this.options.timeouts;
+    const plugins = Object.keys(this.builds.get(request.reloadId)?.loaded.pluginDirs ?? {}).length;
+    return plugins * (handshakeMs + healthMs + probeMs + workMs) + workMs;
+  }
+
+  /** How many probes a candidate config sends (bounds its probe step). */
+  candidateProbeCount(request: ConfigReloadRequest): number {
+    return this.builds.get(request.reloadId)?.loaded.config.probes.length ?? 0;
+  }
+
+  /** How many probes the active config sends (bounds the engine check of a plugin candidate). */
+  activeProbeCount(): number {
+    return this.engine?.loaded.config.probes.length ?? 0;
+  }
+
   async checkPluginCandidate(candidate: PluginRef): Promise<void> {
     const engine = this.engine;
     if (!engine) return;
@@ -185,7 +202,7 @@ export class EngineRuntime {
   }
 
   /** Marker first (engine and plugins in one atomic write), then the pointers. */
-  async commit(request: ConfigReloadRequest, staged: StagedConfig): Promise<EngineRef | null> {
+  async commit(request: ConfigReloadRequest, staged: StagedConfig, signal?: AbortSignal): Promise<EngineRef | null> {
     const build = this.buildFor(request);
     const engine = build.engine!;
     for (const ref of build.bindings.values()) {
@@ -221,9 +238,11 @@ export class EngineRuntime {
       };
     });
     faults.reached('pendingWritten');
-    // A plugin may have died while the marker was written: put the marker back and fail before any pointer moves.
-    for (const ref of build.bindings.values()) {
-      const exit = this.host.process(ref).exitError('the swap');
+    // A plugin may have died while the marker was written, or the write outran the step's bound (the slot
+    // has already rolled back): put the marker back and fail before any pointer moves.
+    const lateFailures = [...build.bindings.values()].map((ref) => this.host.process(ref).exitError('the swap'));
+    if (signal?.aborted) lateFailures.unshift(signal.reason);
+    for (const exit of lateFailures) {
       if (!exit) continue;
       await this.store.updateActiveMarker((marker) => {
         marker.plugins = before.plugins;
@@ -242,21 +261,24 @@ export class EngineRuntime {
   }
 
   /** The confirmation window: the candidate's own plugins must stay healthy; then the swap is confirmed on disk. */
-  async confirm(request: ConfigReloadRequest): Promise<void> {
+  /** Resolves false when `signal` aborted first (the slot gave up on the window and is swapping back). */
+  async confirm(request: ConfigReloadRequest, signal?: AbortSignal): Promise<boolean> {
     const build = this.buildFor(request);
     try {
       await Promise.all(build.ownPlugins.map((ref) => this.host.watchHealth(ref, this.options.timeouts.confirmMs)));
     } catch (error) {
       throw new ConfirmFailedError(CONFIG_PENDING, toErrorInfo(error).message);
     }
+    if (signal?.aborted) return false;
     await this.store.updateActiveMarker((marker) => {
       if (marker.pending[CONFIG_PENDING]?.reloadId === request.reloadId) delete marker.pending[CONFIG_PENDING];
     });
     for (const ref of build.ownPlugins) this.host.clearFallback(ref);
     this.builds.delete(request.reloadId);
+    return true;
   }
 
-  /** Put the replaced engine and registry back (they were kept alive for this), revert the marker, release the candidate. Never throws. */
+  /** Put the replaced engine and registry back (they were kept alive for this; first, synchronously), revert the marker, release the candidate (a failed release throws CleanupFailedError). */
   async swapBack(request: ConfigReloadRequest, staged: StagedConfig | null): Promise<void> {
     const retired = this.retired;
     this.retired = null;
@@ -273,7 +295,7 @@ export class EngineRuntime {
     await this.discard(request, staged);
   }
 
-  /** Drain the replaced engine, then release what only it used. Never throws. */
+  /** Drain the replaced engine, then release what only it used; a failure throws CleanupFailedError. */
   async drainRetired(): Promise<void> {
     const retired = this.retired;
     this.retired = null;
@@ -292,11 +314,12 @@ export class EngineRuntime {
         if (!this.host.isActiveInstance(ref.instanceId)) await this.host.drainAndStop(ref);
       }
     } catch (error) {
-      log.error({ err: toErrorInfo(error) }, 'releasing the replaced engine failed');
+      const left = [...retired.bindings.values()].filter((ref) => !this.host.isActiveInstance(ref.instanceId) && this.host.processes.get(ref.instanceId)?.alive).map((ref) => `pid ${ref.pid} (${ref.name} ${ref.version})`);
+      throw new CleanupFailedError('drain', left, error);
     }
   }
 
-  /** Release every candidate resource and file of this reload. Never throws. */
+  /** Release every candidate resource and file of this reload; what could not be released throws CleanupFailedError naming it. */
   async discard(request: ConfigReloadRequest, staged: StagedConfig | null): Promise<void> {
     const build = this.builds.get(request.reloadId);
     this.builds.delete(request.reloadId);
@@ -308,7 +331,12 @@ export class EngineRuntime {
         await rm(staged.file, { force: true });
       }
     } catch (error) {
-      this.options.logger.error({ err: toErrorInfo(error) }, 'discarding a candidate engine failed');
+      const left = [
+        ...(build?.boundListen && this.frontDoor.has(build.boundListen) ? [`listener ${build.boundListen}`] : []),
+        ...(build?.ownPlugins ?? []).filter((ref) => this.host.processes.get(ref.instanceId)?.alive).map((ref) => `pid ${ref.pid} (${ref.name} ${ref.version})`),
+        ...(build?.stagedPlugins ?? []).map((dir) => `staged copy ${dir.dir}`),
+      ];
+      throw new CleanupFailedError('discard the candidate', left, error);
     }
   }
 

@@ -1,37 +1,61 @@
 /** The bodies of the engine slot's named actors (machines/engine-config.ts). */
 import { engineConfigMachine, type EngineConfigEvent } from '../../machines/engine-config.js';
 import type { EngineRuntime } from './engine-runtime.js';
-import { fromWork as fromAnyWork } from './from-work.js';
+import { fromWork as fromAnyWork, type WorkOptions } from './from-work.js';
+import type { NormalizedOptions } from './options.js';
 
-const fromWork = <TInput>(work: (input: TInput) => Promise<EngineConfigEvent | null>, failureEvent?: string) =>
-  fromAnyWork<EngineConfigEvent, TInput>(work, failureEvent);
+const fromWork = <TInput>(work: (input: TInput, signal: AbortSignal) => Promise<EngineConfigEvent | null>, options: WorkOptions<TInput>) =>
+  fromAnyWork<EngineConfigEvent, TInput>(work, options);
 
-export function provideEngineConfig(runtime: EngineRuntime) {
+export function provideEngineConfig(runtime: EngineRuntime, options: NormalizedOptions) {
+  const { workMs, probeMs, confirmMs, healthMs, drainMs, graceMs } = options.timeouts;
+  // Every step's bound: its own timeouts, plus workMs of slack for the disk and the processes under it.
+  const bound = (ms: number) => () => ms + workMs;
+  const cleanup = { failureEvent: 'CLEANUP_FAILED' } as const;
   return engineConfigMachine.provide({
     actors: {
-      stageConfig: fromWork(async ({ request }) => ({ type: 'STAGED', staged: await runtime.stage(request) })),
-      buildCandidate: fromWork(async ({ request }) => ({ type: 'BUILT', candidate: await runtime.build(request) })),
-      probeCandidate: fromWork(async ({ request }) => {
-        await runtime.probe(request);
-        return { type: 'PROBE_PASSED' };
+      stageConfig: fromWork(async ({ request }) => ({ type: 'STAGED', staged: await runtime.stage(request) }), { name: 'stage', boundMs: bound(0) }),
+      buildCandidate: fromWork(async ({ request }) => ({ type: 'BUILT', candidate: await runtime.build(request) }), {
+        name: 'build',
+        boundMs: ({ request }) => runtime.buildBoundMs(request),
       }),
-      commitSwap: fromWork(async ({ request, staged }) => ({ type: 'SWAPPED', previous: await runtime.commit(request, staged) })),
-      confirmCandidate: fromWork(async ({ request }) => {
-        await runtime.confirm(request);
-        return { type: 'CONFIRMED' };
-      }, 'CONFIRM_FAILED'),
-      swapBack: fromWork(async ({ request, staged }) => {
-        await runtime.swapBack(request, staged);
-        return { type: 'SWAPPED_BACK' };
-      }),
-      drainPrevious: fromWork(async () => {
-        await runtime.drainRetired();
-        return { type: 'DRAINED' };
-      }),
-      discardCandidate: fromWork(async ({ request, staged }) => {
-        await runtime.discard(request, staged);
-        return { type: 'CANDIDATE_DISCARDED' };
-      }),
+      probeCandidate: fromWork(
+        async ({ request }) => {
+          await runtime.probe(request);
+          return { type: 'PROBE_PASSED' };
+        },
+        { name: 'probe', boundMs: ({ request }) => probeMs * runtime.candidateProbeCount(request) + workMs },
+      ),
+      commitSwap: fromWork(async ({ request, staged }, signal) => ({ type: 'SWAPPED', previous: await runtime.commit(request, staged, signal) }), { name: 'swap', boundMs: bound(0) }),
+      confirmCandidate: fromWork(
+        async ({ request }, signal) => {
+          // Past the bound the slot is already swapping back: a confirmation now would undo that.
+          if (!(await runtime.confirm(request, signal))) return null;
+          return { type: 'CONFIRMED' };
+        },
+        { name: 'confirm', failureEvent: 'CONFIRM_FAILED', boundMs: bound(confirmMs + healthMs) },
+      ),
+      swapBack: fromWork(
+        async ({ request, staged }) => {
+          await runtime.swapBack(request, staged);
+          return { type: 'SWAPPED_BACK' };
+        },
+        { name: 'swap back', ...cleanup, boundMs: bound(graceMs) },
+      ),
+      drainPrevious: fromWork(
+        async () => {
+          await runtime.drainRetired();
+          return { type: 'DRAINED' };
+        },
+        { name: 'drain', ...cleanup, boundMs: bound(drainMs + graceMs) },
+      ),
+      discardCandidate: fromWork(
+        async ({ request, staged }) => {
+          await runtime.discard(request, staged);
+          return { type: 'CANDIDATE_DISCARDED' };
+        },
+        { name: 'discard the candidate', ...cleanup, boundMs: bound(graceMs) },
+      ),
     },
   });
 }

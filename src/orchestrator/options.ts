@@ -22,6 +22,11 @@ export const timeoutsSchema = z.strictObject({
   drainMs: ms(10_000),
   /** Time between `shutdown` and SIGKILL. */
   graceMs: ms(2_000),
+  /**
+   * Slack every reload step gets on top of its own timeouts before the slot gives up on it (WFR_WORK_TIMEOUT):
+   * staging copies, marker writes, kills. No slot waits forever on a step.
+   */
+  workMs: ms(30_000),
   /** After a swap, how long the new version must stay healthy (periodic health calls, no exit) before it is confirmed and the old one stopped. 0 = one health call. */
   confirmMs: z.number().int().nonnegative().max(3_600_000).default(2_000),
 });

@@ -139,7 +139,7 @@ export class Orchestrator {
     const machine = orchestratorMachine.provide({
       actors: {
         pluginSlot: providePluginSlot(this.host, this.engines, this.store, options),
-        engineConfig: provideEngineConfig(this.engines),
+        engineConfig: provideEngineConfig(this.engines, options),
       },
     });
     const forward = this.events.inspector();
@@ -225,6 +225,7 @@ export class Orchestrator {
     const recorder = new StepRecorder(run.workOf);
     let candidate: T | null = null;
     let failure: ErrorInfo | null = null;
+    let cleanupError: ErrorInfo | null = null;
     const observe = (snapshot: { value: unknown; context: Record<string, unknown> }) => {
       const state = leafState(snapshot.value);
       const stepsBefore = recorder.steps.length;
@@ -235,6 +236,11 @@ export class Orchestrator {
       if (error && !failure) {
         failure = error;
         recorder.failLast(error);
+      }
+      const cleanup = snapshot.context.cleanupError as ErrorInfo | null;
+      if (cleanup && !cleanupError) {
+        cleanupError = cleanup;
+        recorder.failLast(cleanup);
       }
       const finished = recorder.steps.length > stepsBefore ? recorder.steps.at(-1)! : null;
       this.options.logger.info({ reloadId: run.id, target: run.target, state, step: finished }, `${run.target} → ${state}`);
@@ -264,11 +270,13 @@ export class Orchestrator {
       finishedAt: new Date(finished).toISOString(),
       ms: finished - startedAt,
       steps: recorder.steps,
-      failedStep: recorder.steps.find((step) => step.error)?.work ?? null,
+      // The step that decided the outcome; a failed clean-up step after it is reported in cleanupError.
+      failedStep: recorder.steps.find((step) => step.error && step.error === failure)?.work ?? null,
       error: (final.context as { error: ErrorInfo | null }).error,
       previous: run.previous,
       active: run.activeNow(),
       candidate,
+      ...(cleanupError ? { cleanupError } : {}),
     };
     await this.record(result);
     return result;

@@ -4,51 +4,64 @@
  * STEP_FAILED with the error's code and message.
  */
 import { pluginSlotMachine, type PluginSlotEvent } from '../../machines/plugin-slot.js';
-import { fromWork as fromAnyWork } from './from-work.js';
-import { ConfirmFailedError, toErrorInfo } from '../errors.js';
+import { fromWork as fromAnyWork, type WorkOptions } from './from-work.js';
+import { CleanupFailedError, ConfirmFailedError, toErrorInfo } from '../errors.js';
 import { revertPending, type StateStore } from '../store/index.js';
 import { faults } from './faults.js';
 import type { NormalizedOptions } from './options.js';
 import type { PluginHost } from './plugin-host.js';
+import type { PluginRef } from '../../machines/plugin-slot.js';
 import type { EngineRuntime } from './engine-runtime.js';
 
-const fromWork = <TInput>(work: (input: TInput) => Promise<PluginSlotEvent | null>, failureEvent?: string) =>
-  fromAnyWork<PluginSlotEvent, TInput>(work, failureEvent);
+const fromWork = <TInput>(work: (input: TInput, signal: AbortSignal) => Promise<PluginSlotEvent | null>, options: WorkOptions<TInput>) =>
+  fromAnyWork<PluginSlotEvent, TInput>(work, options);
+
+/** What a failed clean-up may have left: the process, if it still runs, and the staged copy. */
+const leftBehind = (host: PluginHost, ref: PluginRef | null, stagedDir: string | null): string[] => [
+  ...(ref && host.processes.get(ref.instanceId)?.alive ? [`pid ${ref.pid} (${ref.name} ${ref.version})`] : []),
+  ...(stagedDir ? [`staged copy ${stagedDir}`] : []),
+];
 
 export function providePluginSlot(host: PluginHost, engines: EngineRuntime, store: StateStore, options: NormalizedOptions) {
   const log = options.logger;
+  const { workMs, handshakeMs, healthMs, probeMs, confirmMs, drainMs, graceMs } = options.timeouts;
+  // Every step's bound: its own timeouts, plus workMs of slack for the disk and the processes under it.
+  const bound = (ms: number) => () => ms + workMs;
+  const manifestProbes = (ref: PluginRef) => host.processes.get(ref.instanceId)?.manifest.probe?.length ?? 0;
+  const cleanup = { failureEvent: 'CLEANUP_FAILED' } as const;
   return pluginSlotMachine.provide({
     actors: {
       stageCandidate: fromWork(async ({ name, request }) => {
         const staged = await store.stagePlugin(name, request.sourceDir);
         const { manifest: _manifest, ...plain } = staged;
         return { type: 'STAGED', staged: plain };
-      }),
+      }, { name: 'stage', boundMs: bound(0) }),
 
-      startCandidate: fromWork(async ({ staged }) => ({ type: 'CANDIDATE_STARTED', candidate: await host.launch(staged) })),
+      startCandidate: fromWork(async ({ staged }) => ({ type: 'CANDIDATE_STARTED', candidate: await host.launch(staged) }), { name: 'start', boundMs: bound(0) }),
 
       watchCandidate: fromWork(async ({ candidate }) => {
         const process = host.process(candidate);
         await process.exited;
         return { type: 'CANDIDATE_EXITED', error: process.exitError('the reload')!.toJSON() };
-      }),
+        // Lasts as long as its state: no bound.
+      }, { name: 'watch' }),
 
       handshakeCandidate: fromWork(async ({ candidate }) => {
         await host.handshake(candidate);
         return { type: 'HANDSHAKE_PASSED' };
-      }),
+      }, { name: 'handshake', boundMs: bound(handshakeMs) }),
 
       probeCandidate: fromWork(async ({ candidate }) => {
         await host.probe(candidate);
         return { type: 'PROBE_PASSED' };
-      }),
+      }, { name: 'probe', boundMs: ({ candidate }) => healthMs + probeMs * manifestProbes(candidate) + workMs }),
 
       checkAgainstEngine: fromWork(async ({ candidate }) => {
         await engines.checkPluginCandidate(candidate);
         return { type: 'ENGINE_CHECK_PASSED' };
-      }),
+      }, { name: 'engine check', boundMs: () => probeMs * engines.activeProbeCount() + workMs }),
 
-      commitSwap: fromWork(async ({ candidate, request }) => {
+      commitSwap: fromWork(async ({ candidate, request }, signal) => {
         const process = host.process(candidate);
         const exitError = process.exitError('the swap');
         if (exitError) throw exitError;
@@ -70,33 +83,36 @@ export function providePluginSlot(host: PluginHost, engines: EngineRuntime, stor
           };
         });
         faults.reached('pendingWritten');
-        // The candidate may have died while the marker was written: put the marker back and fail before the pointer moves.
+        // The candidate may have died while the marker was written, or the write outran the step's bound
+        // (the slot has already rolled back): put the marker back and fail before the pointer moves.
         const lateExit = process.exitError('the swap');
-        if (lateExit) {
+        if (lateExit || signal.aborted) {
           await store.updateActiveMarker((marker) => revertPending(marker, target));
-          throw lateExit;
+          throw lateExit ?? signal.reason;
         }
         // No await between the check above and this line: the swap is one synchronous step.
         const previous = host.setActive(candidate.name, candidate);
         host.setFallback(candidate, previous);
         return { type: 'SWAPPED', previous };
-      }),
+      }, { name: 'swap', boundMs: bound(0) }),
 
-      confirmCandidate: fromWork(async ({ current, request }) => {
+      confirmCandidate: fromWork(async ({ current, request }, signal) => {
         try {
           await host.watchHealth(current, options.timeouts.confirmMs);
         } catch (error) {
           throw new ConfirmFailedError(`plugin:${current.name}`, toErrorInfo(error).message);
         }
+        // Past the bound the slot is already swapping back: confirming now would undo that.
+        if (signal.aborted) return null;
         host.clearFallback(current);
         await store.updateActiveMarker((marker) => {
           // Only this reload's record: a newer one for the same target cannot exist (one reload per target).
           if (marker.pending[`plugin:${current.name}`]?.reloadId === request.reloadId) delete marker.pending[`plugin:${current.name}`];
         });
         return { type: 'CONFIRMED' };
-      }, 'CONFIRM_FAILED'),
+      }, { name: 'confirm', failureEvent: 'CONFIRM_FAILED', boundMs: bound(confirmMs + healthMs) }),
 
-      // Never fails: the old plugin is alive, so pointing back at it always works.
+      // The pointer goes back first, synchronously: that part cannot fail. What can fail is the clean-up after it.
       swapBack: fromWork(async ({ failed, previous, staged }) => {
         host.setActive(failed.name, previous);
         log.warn({ plugin: failed.name, from: failed.version, to: previous?.version ?? null }, 'the new version failed inside its confirmation window: swapped back');
@@ -105,33 +121,37 @@ export function providePluginSlot(host: PluginHost, engines: EngineRuntime, stor
         } catch (error) {
           log.error({ err: error }, 'could not revert active.json; a restart will revert the pending swap');
         }
-        await host.kill(failed);
-        if (staged?.createdByReload) await store.removeStagedPlugin(staged.dir).catch(() => {});
-        return { type: 'SWAPPED_BACK' };
-      }),
-
-      // Never fails: the swap already happened, so there is nothing to roll back to.
-      drainPrevious: fromWork(async ({ previous }) => {
         try {
-          if (previous && !(await host.drainAndStop(previous))) {
-            log.warn({ plugin: previous.name, pid: previous.pid }, `drain timed out after ${options.timeouts.drainMs} ms; stopped with calls still in flight`);
+          await host.kill(failed);
+          if (staged?.createdByReload) await store.removeStagedPlugin(staged.dir);
+        } catch (error) {
+          throw new CleanupFailedError('swap back', leftBehind(host, failed, staged?.createdByReload ? staged.dir : null), error);
+        }
+        return { type: 'SWAPPED_BACK' };
+      }, { name: 'swap back', ...cleanup, boundMs: bound(graceMs) }),
+
+      // The swap already happened: a failure here is reported, and the slot still ends `active`.
+      drainPrevious: fromWork(async ({ previous }) => {
+        if (!previous) return { type: 'DRAINED' };
+        try {
+          if (!(await host.drainAndStop(previous))) {
+            log.warn({ plugin: previous.name, pid: previous.pid }, `drain timed out after ${drainMs} ms; stopped with calls still in flight`);
           }
         } catch (error) {
-          log.error({ err: error, plugin: previous?.name }, 'stopping the replaced plugin failed');
+          throw new CleanupFailedError('drain', leftBehind(host, previous, null), error);
         }
         return { type: 'DRAINED' };
-      }),
+      }, { name: 'drain', ...cleanup, boundMs: bound(drainMs + graceMs) }),
 
-      // Never fails: a rollback that could fail would leave the candidate behind.
       discardCandidate: fromWork(async ({ candidate, staged }) => {
         try {
           if (candidate) await host.kill(candidate);
           if (staged?.createdByReload) await store.removeStagedPlugin(staged.dir);
         } catch (error) {
-          log.error({ err: error }, 'cleaning up a candidate failed');
+          throw new CleanupFailedError('discard the candidate', leftBehind(host, candidate, staged?.createdByReload ? staged.dir : null), error);
         }
         return { type: 'CANDIDATE_DISCARDED' };
-      }),
+      }, { name: 'discard the candidate', ...cleanup, boundMs: bound(graceMs) }),
     },
   });
 }

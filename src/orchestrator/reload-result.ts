@@ -78,6 +78,11 @@ export interface ReloadResult<T extends TargetInfo = TargetInfo> {
   active: T | null;
   /** What was tried. */
   candidate: T | null;
+  /**
+   * Present only when clean-up work after the outcome failed or ran past its bound (WFR_CLEANUP_FAILED,
+   * WFR_WORK_TIMEOUT): the outcome stands, and `details.left` names what may have been left behind.
+   */
+  cleanupError?: ErrorInfo;
 }
 
 /** The result of a plugin reload. */
@@ -89,6 +94,11 @@ export const isSuccess = (outcome: ReloadOutcome): boolean => outcome === 'activ
 
 /** One line a person can read, e.g. for logs and the CLI. */
 export function formatReloadResult(result: ReloadResult): string {
+  const line = formatOutcome(result);
+  return result.cleanupError ? `${line}\nClean-up failed afterwards (${result.cleanupError.code}): ${result.cleanupError.message}` : line;
+}
+
+function formatOutcome(result: ReloadResult): string {
   const tried = result.candidate ? ` ${describeTarget(result.candidate, false)}` : '';
   const active = result.active ? `${describeTarget(result.active)} is still active` : 'nothing was active';
   switch (result.outcome) {

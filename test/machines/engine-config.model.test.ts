@@ -78,6 +78,7 @@ const CONFIRM_FAILED = {
 const SWAPPED_BACK: EngineConfigEvent = { type: 'SWAPPED_BACK' };
 const DRAINED: EngineConfigEvent = { type: 'DRAINED' };
 const CANDIDATE_DISCARDED: EngineConfigEvent = { type: 'CANDIDATE_DISCARDED' };
+const CLEANUP_FAILED: EngineConfigEvent = { type: 'CLEANUP_FAILED', error: { code: 'WFR_CLEANUP_FAILED', message: 'the clean-up failed', details: { left: ['pid 4242'] } } };
 const STEP_FAILED = { type: 'STEP_FAILED', error: { code: 'WFR_TEST_STEP_FAILED', message: 'the step failed' } } as const satisfies EngineConfigEvent;
 
 /** Every fact the slot can be told in `snapshot`, with the payloads of its current reload. */
@@ -99,6 +100,7 @@ function factsFor(snapshot: SlotSnapshot): EngineConfigEvent[] {
     SWAPPED_BACK,
     DRAINED,
     CANDIDATE_DISCARDED,
+    CLEANUP_FAILED,
     STEP_FAILED,
   ];
 }
@@ -113,12 +115,12 @@ const accepted: Record<string, readonly EventType[]> = {
   probed: ['SWAPPED', 'STEP_FAILED'],
   // After the swap the only failure is confirmCandidate's own.
   confirming: ['CONFIRMED', 'CONFIRM_FAILED'],
-  // swapBack never fails.
-  swappingBack: ['SWAPPED_BACK'],
-  // drainPrevious never fails.
-  draining: ['DRAINED'],
-  stoppingCandidate: ['CANDIDATE_DISCARDED'],
-  rollingBack: ['CANDIDATE_DISCARDED'],
+  // swapBack's pointer change cannot fail; the clean-up after it can (CLEANUP_FAILED).
+  swappingBack: ['SWAPPED_BACK', 'CLEANUP_FAILED'],
+  // drainPrevious may fail (CLEANUP_FAILED), and the slot still ends active.
+  draining: ['DRAINED', 'CLEANUP_FAILED'],
+  stoppingCandidate: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
+  rollingBack: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
   active: ['TRY_ACTIVATE'],
   rolledBack: ['TRY_ACTIVATE'],
   rejected: ['TRY_ACTIVATE'],
@@ -571,7 +573,8 @@ describe('engineConfig, walked along every simple path', () => {
         const last = reload.steps.at(-1)!;
         if (last.state !== 'rolledBack') continue;
         rolledBack += 1;
-        expect(last.event.type, path).toBe('SWAPPED_BACK');
+        expect(['SWAPPED_BACK', 'CLEANUP_FAILED'], path).toContain(last.event.type);
+        expect(last.context.cleanupError, path).toEqual(last.event.type === 'CLEANUP_FAILED' ? CLEANUP_FAILED.error : null);
         expect(last.invoked, path).toEqual([]);
         expect(last.effects, path).toEqual(noEffects());
         expect(last.context, path).toMatchObject({ staged: null, previous: null, error: CONFIRM_FAILED.error });
@@ -631,6 +634,42 @@ describe('engineConfig, walked along every simple path', () => {
       }
     }
     expect(passed).toBeGreaterThan(0);
+  });
+});
+
+describe('engineConfig, when clean-up work fails', () => {
+  // Where each clean-up ends, whether it succeeds or not: the outcome was decided before it started.
+  const endsIn: Record<string, string> = { swappingBack: 'rolledBack', draining: 'active', stoppingCandidate: 'dryRunPassed', rollingBack: 'rolledBack' };
+
+  it('ends the reload where the clean-up would have, with cleanupError set, the first error kept, no new work and the pointer unmoved', () => {
+    const seen = new Set<string>();
+    for (const { path, steps } of replayAll()) {
+      steps.forEach((step, i) => {
+        if (step.event.type !== 'CLEANUP_FAILED') return;
+        const before = steps[i - 1]!;
+        seen.add(before.state);
+        expect(Object.keys(endsIn), path).toContain(before.state);
+        expect(step.state, path).toBe(endsIn[before.state]);
+        expect(step.context.cleanupError, path).toEqual(CLEANUP_FAILED.error);
+        expect(step.context.error, path).toEqual(before.context.error);
+        expect(step.invoked, path).toEqual([]);
+        expect(step.current, path).toBe(before.current);
+      });
+    }
+    // Every clean-up state was walked into a failure at least once.
+    expect([...seen].sort()).toEqual(Object.keys(endsIn).sort());
+  });
+
+  it('clears cleanupError when the next reload starts', () => {
+    let cleared = 0;
+    for (const { path, steps } of replayAll()) {
+      steps.forEach((step, i) => {
+        if (step.event.type !== 'TRY_ACTIVATE' || !steps[i - 1]?.context.cleanupError) return;
+        cleared += 1;
+        expect(step.context.cleanupError, path).toBeNull();
+      });
+    }
+    expect(cleared).toBeGreaterThan(0);
   });
 });
 

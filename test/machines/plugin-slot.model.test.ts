@@ -78,6 +78,7 @@ const CONFIRM_FAILED = {
 const SWAPPED_BACK: PluginSlotEvent = { type: 'SWAPPED_BACK' };
 const DRAINED: PluginSlotEvent = { type: 'DRAINED' };
 const CANDIDATE_DISCARDED: PluginSlotEvent = { type: 'CANDIDATE_DISCARDED' };
+const CLEANUP_FAILED: PluginSlotEvent = { type: 'CLEANUP_FAILED', error: { code: 'WFR_CLEANUP_FAILED', message: 'the clean-up failed', details: { left: ['pid 4242'] } } };
 const STEP_FAILED: PluginSlotEvent = { type: 'STEP_FAILED', error: { code: 'WFR_TEST_STEP_FAILED', message: 'the step failed' } };
 const CANDIDATE_EXITED: PluginSlotEvent = { type: 'CANDIDATE_EXITED', error: { code: 'WFR_PLUGIN_EXITED', message: 'the candidate exited' } };
 
@@ -102,6 +103,7 @@ function factsFor(snapshot: SlotSnapshot): PluginSlotEvent[] {
     SWAPPED_BACK,
     DRAINED,
     CANDIDATE_DISCARDED,
+    CLEANUP_FAILED,
     STEP_FAILED,
     CANDIDATE_EXITED,
   ];
@@ -121,12 +123,12 @@ const accepted: Record<string, readonly EventType[]> = {
   probed: ['SWAPPED', 'STEP_FAILED'],
   // After the swap a candidate exit is confirmCandidate's to report (as CONFIRM_FAILED), not the watcher's.
   confirming: ['CONFIRMED', 'CONFIRM_FAILED'],
-  // swapBack never fails.
-  swappingBack: ['SWAPPED_BACK'],
-  // drainPrevious never fails.
-  draining: ['DRAINED'],
-  stoppingCandidate: ['CANDIDATE_DISCARDED'],
-  rollingBack: ['CANDIDATE_DISCARDED'],
+  // swapBack's pointer change cannot fail; the clean-up after it can (CLEANUP_FAILED).
+  swappingBack: ['SWAPPED_BACK', 'CLEANUP_FAILED'],
+  // drainPrevious may fail (CLEANUP_FAILED), and the slot still ends active.
+  draining: ['DRAINED', 'CLEANUP_FAILED'],
+  stoppingCandidate: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
+  rollingBack: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
   active: ['TRY_ACTIVATE'],
   rolledBack: ['TRY_ACTIVATE'],
   rejected: ['TRY_ACTIVATE'],
@@ -542,7 +544,8 @@ describe('pluginSlot, walked along every simple path', () => {
         const last = reload.steps.at(-1)!;
         if (last.state !== 'rolledBack') continue;
         rolledBack += 1;
-        expect(last.event.type, path).toBe('SWAPPED_BACK');
+        expect(['SWAPPED_BACK', 'CLEANUP_FAILED'], path).toContain(last.event.type);
+        expect(last.context.cleanupError, path).toEqual(last.event.type === 'CLEANUP_FAILED' ? CLEANUP_FAILED.error : null);
         expect(last.invoked, path).toEqual([]);
         expect(last.context, path).toMatchObject({ candidate: null, staged: null, previous: null, error: CONFIRM_FAILED.error });
       }
@@ -571,6 +574,42 @@ describe('pluginSlot, walked along every simple path', () => {
       }
     }
     expect(passed).toBeGreaterThan(0);
+  });
+});
+
+describe('pluginSlot, when clean-up work fails', () => {
+  // Where each clean-up ends, whether it succeeds or not: the outcome was decided before it started.
+  const endsIn: Record<string, string> = { swappingBack: 'rolledBack', draining: 'active', stoppingCandidate: 'dryRunPassed', rollingBack: 'rolledBack' };
+
+  it('ends the reload where the clean-up would have, with cleanupError set, the first error kept, no new work and the pointer unmoved', () => {
+    const seen = new Set<string>();
+    for (const { path, steps } of replayAll()) {
+      steps.forEach((step, i) => {
+        if (step.event.type !== 'CLEANUP_FAILED') return;
+        const before = steps[i - 1]!;
+        seen.add(before.state);
+        expect(Object.keys(endsIn), path).toContain(before.state);
+        expect(step.state, path).toBe(endsIn[before.state]);
+        expect(step.context.cleanupError, path).toEqual(CLEANUP_FAILED.error);
+        expect(step.context.error, path).toEqual(before.context.error);
+        expect(step.invoked, path).toEqual([]);
+        expect(step.current, path).toBe(before.current);
+      });
+    }
+    // Every clean-up state was walked into a failure at least once.
+    expect([...seen].sort()).toEqual(Object.keys(endsIn).sort());
+  });
+
+  it('clears cleanupError when the next reload starts', () => {
+    let cleared = 0;
+    for (const { path, steps } of replayAll()) {
+      steps.forEach((step, i) => {
+        if (step.event.type !== 'TRY_ACTIVATE' || !steps[i - 1]?.context.cleanupError) return;
+        cleared += 1;
+        expect(step.context.cleanupError, path).toBeNull();
+      });
+    }
+    expect(cleared).toBeGreaterThan(0);
   });
 });
 
