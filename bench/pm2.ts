@@ -4,6 +4,7 @@
  * private PM2_HOME, killed afterwards) and through wfreload's try-activate,
  * side by side in one run.
  */
+import { readFileSync } from 'node:fs';
 import { copyFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ import { createOrchestrator } from '../src/index.js';
 import { fakePluginDir, printTable, quick, root, saveResults, startLoad, summarize, tempDir } from './lib.js';
 
 const UPGRADES = quick ? 1 : 5;
-const PM2_COMMAND_TIMEOUT_MS = 60_000;
+// A quick run (the test suite's smoke test) only proves the script runs to the end: a shorter bound keeps it well inside the test's.
+const PM2_COMMAND_TIMEOUT_MS = quick ? 15_000 : 60_000;
 const CONCURRENCY = quick ? 2 : 16;
 const work = await tempDir('wfr-bench-pm2-');
 
@@ -47,6 +49,16 @@ async function measure(url: string, upgrades: Array<() => Promise<string>>): Pro
 
 // ---------------------------------------------------------------- pm2
 const pm2Home = join(work, 'pm2-home');
+// However this script ends (an error, SIGTERM from a test that gave up on it), the pm2 daemon and its
+// workers go with it: they run detached in their own process group, which `pm2 kill` alone would leave.
+let daemonPid: number | null = null;
+process.on('exit', () => {
+  try {
+    if (daemonPid) process.kill(-daemonPid, 'SIGKILL');
+  } catch {
+    // Already gone (`pm2 kill` stopped it).
+  }
+});
 const app = join(work, 'app');
 await execa('mkdir', ['-p', app]);
 await copyFile(join(root, 'bench/fixtures/pm2-app.cjs'), join(app, 'app.cjs'));
@@ -68,6 +80,8 @@ const pm2Up = async () => {
 const rows: Row[] = [];
 try {
   await pm2('start', join(app, 'app.cjs'), '-i', '2', '--name', 'wfbench');
+  // Read now: the scratch directory (and this file in it) may be gone by the time the exit handler runs.
+  daemonPid = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8'));
   // Wait until the cluster answers.
   for (let i = 0; i < 100; i++) {
     if (await fetch(`http://127.0.0.1:${pm2Port}/`).then((r) => r.ok, () => false)) break;

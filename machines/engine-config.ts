@@ -110,6 +110,8 @@ export const engineConfigMachine = setup({
     }),
     recordError: assign({ error: ({ event }) => ('error' in event ? event.error : null) }),
     recordCleanupError: assign({ cleanupError: ({ event }) => ('error' in event ? event.error : null) }),
+    /** A reload has settled. Does nothing here; the orchestrator composing this slot tells itself (machines/orchestrator.ts). */
+    reportSettled: () => {},
   },
 }).createMachine({
   id: 'engineConfig',
@@ -192,10 +194,10 @@ export const engineConfigMachine = setup({
       },
     },
 
-    active: { on: { TRY_ACTIVATE: startReload } },
-    rolledBack: { on: { TRY_ACTIVATE: startReload } },
-    rejected: { on: { TRY_ACTIVATE: startReload } },
-    dryRunPassed: { on: { TRY_ACTIVATE: startReload } },
+    active: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
+    rolledBack: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
+    rejected: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
+    dryRunPassed: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
   },
 });
 

@@ -3,13 +3,16 @@
  * plugin slot per plugin name, and admits reloads. Pure like the slots: the
  * slot machines' work is supplied from src/ through `.provide(...)`.
  *
- * Admission is the composition rule: a reload starts only if nothing blocks
- * its target (`blockingReload`), so two reloads of one plugin, or a config
- * reload beside any plugin reload, can never be in flight together. The
+ * Admission is the composition rule, decided here and only here: a reload
+ * starts only if nothing blocks its target (`blockingReload`), so two reloads
+ * of one plugin, or a config reload beside any plugin reload, can never be in
+ * flight together. A refused request is recorded (`lastRefusal`) with the
+ * reload that blocked it. The root observes its children: each slot tells it
+ * when its reload settles (RELOAD.SETTLED), which releases the target. The
  * slots themselves make the order of each reload's steps unrepresentable
  * otherwise (see plugin-slot.ts and engine-config.ts).
  */
-import { assign, enqueueActions, setup } from 'xstate';
+import { assign, enqueueActions, sendParent, setup } from 'xstate';
 import { engineConfigMachine } from './engine-config.js';
 import { pluginSlotMachine } from './plugin-slot.js';
 
@@ -34,13 +37,31 @@ export interface OrchestratorContext {
   inFlight: Record<string, string>;
   /** Plugin names that have a slot actor. */
   slots: string[];
+  /** The last request refused, and the reload in flight that blocked it. */
+  lastRefusal: { reloadId: string; blocking: { target: string; reloadId: string } } | null;
 }
+
+/** A plugin slot as the orchestrator composes it: it reports each settled reload to its parent. */
+export const composedPluginSlot = pluginSlotMachine.provide({
+  actions: {
+    reportSettled: sendParent(({ context }) => ({ type: 'RELOAD.SETTLED', target: pluginTarget(context.name), reloadId: context.request?.reloadId ?? '' })),
+  },
+});
+
+/** The engine slot as the orchestrator composes it: it reports each settled reload to its parent. */
+export const composedEngineSlot = engineConfigMachine.provide({
+  actions: {
+    reportSettled: sendParent(({ context }) => ({ type: 'RELOAD.SETTLED', target: CONFIG_TARGET, reloadId: context.request?.reloadId ?? '' })),
+  },
+});
 
 export type OrchestratorEvent =
   | { type: 'PLUGIN.TRY_ACTIVATE'; name: string; reloadId: string; sourceDir: string; dryRun: boolean }
   | { type: 'CONFIG.TRY_ACTIVATE'; reloadId: string; file: string; yaml?: string; dryRun: boolean }
-  /** The legacy path runs outside the slots; it only needs admission. */
+  /** The legacy path runs outside the slots; it only needs admission, and says itself when it is done. */
   | { type: 'LEGACY.BEGIN'; name: string; reloadId: string }
+  | { type: 'LEGACY.END'; name: string; reloadId: string }
+  /** From a slot child: its reload settled. */
   | { type: 'RELOAD.SETTLED'; target: string; reloadId: string };
 
 const targetOf = (event: OrchestratorEvent): string =>
@@ -52,8 +73,8 @@ export const orchestratorMachine = setup({
     events: {} as OrchestratorEvent,
   },
   actors: {
-    pluginSlot: pluginSlotMachine,
-    engineConfig: engineConfigMachine,
+    pluginSlot: composedPluginSlot,
+    engineConfig: composedEngineSlot,
   },
   guards: {
     isTargetFree: ({ context, event }) => blockingReload(context.inFlight, targetOf(event)) === null,
@@ -62,10 +83,13 @@ export const orchestratorMachine = setup({
     admit: assign({
       inFlight: ({ context, event }) => ('reloadId' in event ? { ...context.inFlight, [targetOf(event)]: event.reloadId } : context.inFlight),
     }),
+    refuse: assign({
+      lastRefusal: ({ context, event }) => ('reloadId' in event ? { reloadId: event.reloadId, blocking: blockingReload(context.inFlight, targetOf(event))! } : context.lastRefusal),
+    }),
     release: assign({
       inFlight: ({ context, event }) => {
         const target = targetOf(event);
-        if (event.type !== 'RELOAD.SETTLED' || context.inFlight[target] !== event.reloadId) return context.inFlight;
+        if ((event.type !== 'RELOAD.SETTLED' && event.type !== 'LEGACY.END') || context.inFlight[target] !== event.reloadId) return context.inFlight;
         const { [target]: _done, ...rest } = context.inFlight;
         return rest;
       },
@@ -73,34 +97,41 @@ export const orchestratorMachine = setup({
   },
 }).createMachine({
   id: 'orchestrator',
-  context: { inFlight: {}, slots: [] },
+  context: { inFlight: {}, slots: [], lastRefusal: null },
   entry: enqueueActions(({ enqueue }) => enqueue.spawnChild('engineConfig', { id: ENGINE_SLOT_ID })),
   on: {
-    'PLUGIN.TRY_ACTIVATE': {
-      guard: 'isTargetFree',
-      actions: [
-        'admit',
-        enqueueActions(({ context, event, enqueue }) => {
-          const id = pluginTarget(event.name);
-          if (!context.slots.includes(event.name)) {
-            enqueue.spawnChild('pluginSlot', { id, input: { name: event.name } });
-            enqueue.assign({ slots: [...context.slots, event.name] });
-          }
-          enqueue.sendTo(id, { type: 'TRY_ACTIVATE', reloadId: event.reloadId, sourceDir: event.sourceDir, dryRun: event.dryRun });
-        }),
-      ],
-    },
-    'CONFIG.TRY_ACTIVATE': {
-      guard: 'isTargetFree',
-      actions: [
-        'admit',
-        enqueueActions(({ event, enqueue }) => {
-          const { type: _type, ...request } = event;
-          enqueue.sendTo(ENGINE_SLOT_ID, { type: 'TRY_ACTIVATE', ...request });
-        }),
-      ],
-    },
-    'LEGACY.BEGIN': { guard: 'isTargetFree', actions: 'admit' },
+    'PLUGIN.TRY_ACTIVATE': [
+      {
+        guard: 'isTargetFree',
+        actions: [
+          'admit',
+          enqueueActions(({ context, event, enqueue }) => {
+            const id = pluginTarget(event.name);
+            if (!context.slots.includes(event.name)) {
+              enqueue.spawnChild('pluginSlot', { id, input: { name: event.name } });
+              enqueue.assign({ slots: [...context.slots, event.name] });
+            }
+            enqueue.sendTo(id, { type: 'TRY_ACTIVATE', reloadId: event.reloadId, sourceDir: event.sourceDir, dryRun: event.dryRun });
+          }),
+        ],
+      },
+      { actions: 'refuse' },
+    ],
+    'CONFIG.TRY_ACTIVATE': [
+      {
+        guard: 'isTargetFree',
+        actions: [
+          'admit',
+          enqueueActions(({ event, enqueue }) => {
+            const { type: _type, ...request } = event;
+            enqueue.sendTo(ENGINE_SLOT_ID, { type: 'TRY_ACTIVATE', ...request });
+          }),
+        ],
+      },
+      { actions: 'refuse' },
+    ],
+    'LEGACY.BEGIN': [{ guard: 'isTargetFree', actions: 'admit' }, { actions: 'refuse' }],
+    'LEGACY.END': { actions: 'release' },
     'RELOAD.SETTLED': { actions: 'release' },
   },
 });

@@ -138,6 +138,8 @@ export const pluginSlotMachine = setup({
     recordCleanupError: assign({
       cleanupError: ({ event }) => ('error' in event ? event.error : null),
     }),
+    /** A reload has settled. Does nothing here; the orchestrator composing this slot tells itself (machines/orchestrator.ts). */
+    reportSettled: () => {},
   },
 }).createMachine({
   id: 'pluginSlot',
@@ -304,10 +306,10 @@ export const pluginSlotMachine = setup({
       },
     },
 
-    active: { on: { TRY_ACTIVATE: startReload } },
-    rolledBack: { on: { TRY_ACTIVATE: startReload } },
-    rejected: { on: { TRY_ACTIVATE: startReload } },
-    dryRunPassed: { on: { TRY_ACTIVATE: startReload } },
+    active: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
+    rolledBack: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
+    rejected: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
+    dryRunPassed: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
   },
 });
 

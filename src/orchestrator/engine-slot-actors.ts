@@ -1,5 +1,6 @@
 /** The bodies of the engine slot's named actors (machines/engine-config.ts). */
-import { engineConfigMachine, type EngineConfigEvent } from '../../machines/engine-config.js';
+import type { EngineConfigEvent } from '../../machines/engine-config.js';
+import { composedEngineSlot } from '../../machines/orchestrator.js';
 import type { EngineRuntime } from './engine-runtime.js';
 import { fromWork as fromAnyWork, type WorkOptions } from './from-work.js';
 import type { NormalizedOptions } from './options.js';
@@ -12,7 +13,7 @@ export function provideEngineConfig(runtime: EngineRuntime, options: NormalizedO
   // Every step's bound: its own timeouts, plus workMs of slack for the disk and the processes under it.
   const bound = (ms: number) => () => ms + workMs;
   const cleanup = { failureEvent: 'CLEANUP_FAILED' } as const;
-  return engineConfigMachine.provide({
+  return composedEngineSlot.provide({
     actors: {
       stageConfig: fromWork(async ({ request }) => ({ type: 'STAGED', staged: await runtime.stage(request) }), { name: 'stage', boundMs: bound(0) }),
       buildCandidate: fromWork(async ({ request }) => ({ type: 'BUILT', candidate: await runtime.build(request) }), {

@@ -5,7 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { createActor, waitFor, type Actor, type AnyActorRef } from 'xstate';
-import { blockingReload, CONFIG_TARGET, ENGINE_SLOT_ID, orchestratorMachine, pluginTarget, type OrchestratorEvent } from '../../machines/orchestrator.js';
+import { CONFIG_TARGET, ENGINE_SLOT_ID, orchestratorMachine, pluginTarget, type OrchestratorEvent } from '../../machines/orchestrator.js';
 import { engineConfigSettledStates, engineConfigWork, type EngineRef } from '../../machines/engine-config.js';
 import { pluginSlotSettledStates, pluginSlotWork, type PluginRef, type PluginSlotContext } from '../../machines/plugin-slot.js';
 import { InvalidArgumentError, RecoveredUnconfirmedError, ReloadInProgressError, toErrorInfo, type ErrorInfo } from '../errors.js';
@@ -204,19 +204,17 @@ export class Orchestrator {
   }
 
   /**
-   * Ask the root actor to admit a reload on `target`. Throws
-   * ReloadInProgressError (with the blocking reload's id) when it may not run.
+   * Ask the root actor to admit a reload on `target`: it decides, and answers
+   * in its context (the send is processed at once). Throws
+   * ReloadInProgressError (with the blocking reload's id) when it refused.
    */
   private admit(target: string, event: (id: string) => OrchestratorEvent): string {
-    const blocking = blockingReload(this.root.getSnapshot().context.inFlight, target);
-    if (blocking) throw new ReloadInProgressError(blocking.target, blocking.reloadId);
     const id = newReloadId();
     this.root.send(event(id));
-    return id;
-  }
-
-  private settle(target: string, reloadId: string): void {
-    this.root.send({ type: 'RELOAD.SETTLED', target, reloadId });
+    const { inFlight, lastRefusal } = this.root.getSnapshot().context;
+    if (inFlight[target] === id) return id;
+    if (lastRefusal?.reloadId === id) throw new ReloadInProgressError(lastRefusal.blocking.target, lastRefusal.blocking.reloadId);
+    throw new Error(`the orchestrator neither admitted nor refused reload ${id} of ${target}`);
   }
 
   /** Drive one reload on a slot actor to a settled state and build its result. */
@@ -294,26 +292,22 @@ export class Orchestrator {
     const target = pluginTarget(slotName);
     const previous = versionOf(this.host.activeRef(slotName));
     const id = this.admit(target, (reloadId) => ({ type: 'PLUGIN.TRY_ACTIVATE', name: slotName, reloadId, sourceDir, dryRun }));
-    try {
-      return await this.runReload<VersionInfo>({
-        id,
-        kind: 'plugin',
-        target,
-        name: slotName,
-        source: sourceDir,
-        dryRun,
-        workOf: pluginWorkOf,
-        start: () => this.child(target)!,
-        candidateOf: (context) => {
-          const { candidate, staged } = context as unknown as PluginSlotContext;
-          return versionOf(candidate) ?? (staged && { version: staged.version, digest: staged.digest, pid: null });
-        },
-        previous,
-        activeNow: () => this.host.versionInfo(this.host.activeRef(slotName)),
-      });
-    } finally {
-      this.settle(target, id);
-    }
+    return this.runReload<VersionInfo>({
+      id,
+      kind: 'plugin',
+      target,
+      name: slotName,
+      source: sourceDir,
+      dryRun,
+      workOf: pluginWorkOf,
+      start: () => this.child(target)!,
+      candidateOf: (context) => {
+        const { candidate, staged } = context as unknown as PluginSlotContext;
+        return versionOf(candidate) ?? (staged && { version: staged.version, digest: staged.digest, pid: null });
+      },
+      previous,
+      activeNow: () => this.host.versionInfo(this.host.activeRef(slotName)),
+    });
   }
 
   /**
@@ -329,23 +323,19 @@ export class Orchestrator {
     const dryRun = validateDryRun(options);
     const previous = engineInfoOf(this.engines.activeRef());
     const id = this.admit(CONFIG_TARGET, (reloadId) => ({ type: 'CONFIG.TRY_ACTIVATE', reloadId, file, dryRun, ...(yaml === undefined ? {} : { yaml }) }));
-    try {
-      return await this.runReload<EngineInfo>({
-        id,
-        kind: 'config',
-        target: CONFIG_TARGET,
-        name: 'engine',
-        source: file,
-        dryRun,
-        workOf: engineWorkOf,
-        start: () => this.child(ENGINE_SLOT_ID)!,
-        candidateOf: (context) => engineInfoOf((context as { candidate: EngineRef | null }).candidate),
-        previous,
-        activeNow: () => engineInfoOf(this.engines.activeRef()),
-      });
-    } finally {
-      this.settle(CONFIG_TARGET, id);
-    }
+    return this.runReload<EngineInfo>({
+      id,
+      kind: 'config',
+      target: CONFIG_TARGET,
+      name: 'engine',
+      source: file,
+      dryRun,
+      workOf: engineWorkOf,
+      start: () => this.child(ENGINE_SLOT_ID)!,
+      candidateOf: (context) => engineInfoOf((context as { candidate: EngineRef | null }).candidate),
+      previous,
+      activeNow: () => engineInfoOf(this.engines.activeRef()),
+    });
   }
 
   /**
@@ -380,7 +370,8 @@ export class Orchestrator {
       await this.record(result);
       return result;
     } finally {
-      this.settle(target, id);
+      // The legacy path runs outside the slots, so it tells the root itself that it is done.
+      this.root.send({ type: 'LEGACY.END', name: slotName, reloadId: id });
     }
   }
 

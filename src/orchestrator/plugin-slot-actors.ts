@@ -3,7 +3,8 @@
  * Each one does its work and reports a fact event; a thrown error becomes
  * STEP_FAILED with the error's code and message.
  */
-import { pluginSlotMachine, type PluginSlotEvent } from '../../machines/plugin-slot.js';
+import type { PluginSlotEvent } from '../../machines/plugin-slot.js';
+import { composedPluginSlot } from '../../machines/orchestrator.js';
 import { fromWork as fromAnyWork, type WorkOptions } from './from-work.js';
 import { CleanupFailedError, ConfirmFailedError, toErrorInfo } from '../errors.js';
 import { revertPending, type StateStore } from '../store/index.js';
@@ -29,7 +30,7 @@ export function providePluginSlot(host: PluginHost, engines: EngineRuntime, stor
   const bound = (ms: number) => () => ms + workMs;
   const manifestProbes = (ref: PluginRef) => host.processes.get(ref.instanceId)?.manifest.probe?.length ?? 0;
   const cleanup = { failureEvent: 'CLEANUP_FAILED' } as const;
-  return pluginSlotMachine.provide({
+  return composedPluginSlot.provide({
     actors: {
       stageCandidate: fromWork(async ({ name, request }) => {
         const staged = await store.stagePlugin(name, request.sourceDir);

@@ -66,15 +66,52 @@ describe('the orchestrator machine', () => {
     expect(inFlight()).toEqual({ 'plugin:a': 'r2' });
   });
 
+  it('records each refusal with the reload that blocked it (the class only reads the answer)', () => {
+    const { actor, inFlight } = start();
+    actor.send(plugin('a', 'r1'));
+    actor.send(config('r2'));
+    expect(actor.getSnapshot().context.lastRefusal).toEqual({ reloadId: 'r2', blocking: { target: 'plugin:a', reloadId: 'r1' } });
+    actor.send(plugin('a', 'r3'));
+    expect(actor.getSnapshot().context.lastRefusal).toEqual({ reloadId: 'r3', blocking: { target: 'plugin:a', reloadId: 'r1' } });
+    expect(inFlight()).toEqual({ 'plugin:a': 'r1' });
+  });
+
+  it('releases a target when its slot child reports that the reload settled, with no event from outside', () => {
+    const { actor, child, inFlight } = start();
+    actor.send(plugin('a', 'r1'));
+    expect(inFlight()).toEqual({ 'plugin:a': 'r1' });
+    // The slot's staging fails: it settles in `rejected`, and tells its parent.
+    child('plugin:a')!.send({ type: 'STEP_FAILED', error: { code: 'WFR_TEST', message: 'staging failed' } });
+    expect(child('plugin:a')!.getSnapshot().value).toBe('rejected');
+    expect(inFlight()).toEqual({});
+    // The same for the engine slot, which then admits plugin reloads again.
+    actor.send(config('r2'));
+    expect(inFlight()).toEqual({ config: 'r2' });
+    child('engine')!.send({ type: 'STEP_FAILED', error: { code: 'WFR_TEST', message: 'unreadable' } });
+    expect(inFlight()).toEqual({});
+    actor.send(plugin('a', 'r3'));
+    expect(inFlight()).toEqual({ 'plugin:a': 'r3' });
+  });
+
+  it('does not release a target for a stale settlement of an earlier reload', () => {
+    const { actor, inFlight } = start();
+    actor.send(plugin('a', 'r1'));
+    actor.send(settled('plugin:a', 'r0'));
+    expect(inFlight()).toEqual({ 'plugin:a': 'r1' });
+  });
+
   it('admits a legacy reload like any other, so it cannot overlap a safe one', () => {
     const { actor, inFlight } = start();
     actor.send({ type: 'LEGACY.BEGIN', name: 'a', reloadId: 'r1' });
     actor.send(plugin('a', 'r2'));
     expect(inFlight()).toEqual({ 'plugin:a': 'r1' });
+    actor.send({ type: 'LEGACY.END', name: 'a', reloadId: 'r1' });
+    actor.send(plugin('a', 'r2'));
+    expect(inFlight()).toEqual({ 'plugin:a': 'r2' });
   });
 
   it('never has a config reload in flight together with another reload, on any path', () => {
-    const events: OrchestratorEvent[] = [plugin('a', 'p1'), plugin('b', 'p2'), config('c1'), settled('plugin:a', 'p1'), settled('plugin:b', 'p2'), settled('config', 'c1'), { type: 'LEGACY.BEGIN', name: 'a', reloadId: 'l1' }, settled('plugin:a', 'l1')];
+    const events: OrchestratorEvent[] = [plugin('a', 'p1'), plugin('b', 'p2'), config('c1'), settled('plugin:a', 'p1'), settled('plugin:b', 'p2'), settled('config', 'c1'), { type: 'LEGACY.BEGIN', name: 'a', reloadId: 'l1' }, { type: 'LEGACY.END', name: 'a', reloadId: 'l1' }];
     const paths = getSimplePaths(orchestratorMachine, { events, serializeState: (snapshot) => JSON.stringify(snapshot.context.inFlight) });
     expect(paths.length).toBeGreaterThan(8);
     for (const path of paths) {
