@@ -241,9 +241,11 @@ export class BreaksRoutesError extends WfrError {
 export class FailsConfigProbeError extends WfrError {
   readonly code = 'WFR_PLUGIN_FAILS_CONFIG_PROBE';
   constructor(plugin: string, version: string, generation: number, probe: ErrorInfo) {
+    const d = probe.details ?? {};
+    const what = 'actual' in d ? `probe ${String(d.request)} answered ${show(d.actual)}, expected ${show(d.expected)}` : probe.message;
     super(
-      `Plugin "${plugin}" ${version} fails a probe of the active engine config (generation ${generation}) when its steps go to the candidate: ${probe.message} ` +
-        `The running version passes it; fix the plugin so the routes that use it keep answering as the config's probes expect.`,
+      `Plugin "${plugin}" ${version} fails a probe of the active engine config (generation ${generation}) with its steps going to the candidate: ${what}. ` +
+        `Fix the plugin so the routes that use it keep answering as the config's probes expect, or first activate a config whose probes accept the new answers.`,
       { plugin, version, generation, probe },
     );
   }

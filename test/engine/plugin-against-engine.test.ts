@@ -65,7 +65,7 @@ describe('a plugin candidate is judged against the active engine config', () => 
     const { status, result } = await tryActivate({ version: '3.1.0', flags: ['fail-invoke=database is gone'] });
     expect(status).toBe(422);
     expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'engine check', error: { code: 'WFR_PLUGIN_FAILS_CONFIG_PROBE' } });
-    expect(result.error!.message).toMatch(/fails a probe of the active engine config \(generation 1\).*Probe GET \/echo\/probe answered .*database is gone/);
+    expect(result.error!.message).toMatch(/fails a probe of the active engine config \(generation 1\) with its steps going to the candidate: probe GET \/echo\/probe answered .*database is gone/);
     expect(await front('/echo/x')).toEqual(before);
   });
 
