@@ -21,6 +21,7 @@ import { revertPending, writeFileAtomic, type StagedPluginDir, type StateStore }
 const CONFIG_PENDING = 'config';
 import type { NormalizedOptions } from './options.js';
 import type { PluginHost } from './plugin-host.js';
+import { readManifest } from '../plugins/index.js';
 
 /** Everything a candidate engine holds until it is swapped in or discarded. */
 interface CandidateBuild {
@@ -159,7 +160,7 @@ export class EngineRuntime {
     const build = this.buildFor(request);
     const { config, pluginDirs } = build.loaded;
     for (const [name, dir] of Object.entries(pluginDirs)) {
-      const staged = await this.store.stagePlugin(name, dir);
+      const staged = await this.store.stagePlugin(name, dir, readManifest);
       if (staged.createdByReload) build.stagedPlugins.push(staged);
       const running = this.host.activeRef(name);
       // The same bytes already run: share that process rather than start a twin.

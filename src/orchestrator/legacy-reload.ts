@@ -10,6 +10,7 @@ import type { NormalizedOptions } from './options.js';
 import type { PluginHost } from './plugin-host.js';
 import type { PluginReloadResult } from './reload-result.js';
 import { StepRecorder } from './step-recorder.js';
+import { readManifest } from '../plugins/index.js';
 
 const legacyWork: Record<string, string> = {
   unloading: 'unload',
@@ -49,7 +50,7 @@ export async function reloadPluginLegacy({ id, target, name, sourceDir, host, st
       });
     }
     recorder.enter('staging');
-    const staged = await store.stagePlugin(name, sourceDir);
+    const staged = await store.stagePlugin(name, sourceDir, readManifest);
     stagedDir = staged;
     recorder.enter('starting');
     candidate = await host.launch(staged);

@@ -13,6 +13,7 @@ import type { NormalizedOptions } from './options.js';
 import type { PluginHost } from './plugin-host.js';
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import type { EngineRuntime } from './engine-runtime.js';
+import { readManifest } from '../plugins/index.js';
 
 const fromWork = <TInput>(work: (input: TInput, signal: AbortSignal) => Promise<PluginSlotEvent | null>, options: WorkOptions<TInput>) =>
   fromAnyWork<PluginSlotEvent, TInput>(work, options);
@@ -33,7 +34,7 @@ export function providePluginSlot(host: PluginHost, engines: EngineRuntime, stor
   return composedPluginSlot.provide({
     actors: {
       stageCandidate: fromWork(async ({ name, request }) => {
-        const staged = await store.stagePlugin(name, request.sourceDir);
+        const staged = await store.stagePlugin(name, request.sourceDir, readManifest);
         const { manifest: _manifest, ...plain } = staged;
         return { type: 'STAGED', staged: plain };
       }, { name: 'stage', boundMs: bound(0) }),

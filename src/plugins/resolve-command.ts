@@ -1,16 +1,10 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { PathEscapeError, PluginCommandNotFoundError } from '../errors.js';
+import { isInside, isPathCommand } from '../util/paths.js';
 
-/** True when `name` is a path (relative to the plugin directory) rather than a program looked up in PATH. */
-export const isPathCommand = (name: string): boolean => name.includes('/') || name.includes('\\');
-
-/** True when `target` is `root` or inside it (both absolute, already resolved). */
-export const isInside = (root: string, target: string): boolean => {
-  const rel = relative(root, target);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-};
+export { isInside, isPathCommand };
 
 /**
  * Turn the manifest's `command` into what execa runs. A path must stay inside

@@ -6,7 +6,7 @@
 import { chmod, copyFile, lstat, mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PathEscapeError, PluginDirUnreadableError } from '../errors.js';
-import { isInside } from '../plugins/resolve-command.js';
+import { isInside } from '../util/paths.js';
 
 export interface CopiedFile {
   /** Path relative to the plugin directory, with "/" separators. */

@@ -4,6 +4,6 @@ export { readActiveMarker, writeActiveMarker, emptyActiveMarker, activeMarkerSch
 export type { ActiveEngine, ActiveMarker, ActivePlugin, PendingSwap } from './active-marker.js';
 export { appendJournal, readJournal } from './journal.js';
 export { stagePlugin, removeStagedPlugin } from './stage-plugin.js';
-export type { StagedPluginDir } from './stage-plugin.js';
+export type { ReadManifest, StagedPluginDir, StagingManifest } from './stage-plugin.js';
 export { acquireStateLock, processStartTicks } from './state-lock.js';
 export type { StateLock } from './state-lock.js';

@@ -9,18 +9,31 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, realpath } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { ChecksumMismatchError, ManifestNameMismatchError, PathEscapeError, PluginDirUnreadableError } from '../errors.js';
-import { readManifest, type Manifest } from '../plugins/manifest.js';
-import { isInside, isPathCommand } from '../plugins/resolve-command.js';
+import { isInside, isPathCommand } from '../util/paths.js';
 import { fsyncDir } from './atomic-write.js';
 import { copyPluginDir, type CopiedFile } from './copy-plugin-dir.js';
 
-export interface StagedPluginDir {
+/**
+ * What staging needs from a manifest. The store does not parse manifests (that is src/plugins'
+ * job): the orchestrator hands it the parser, and gets its parsed manifest back.
+ */
+export interface StagingManifest {
+  name: string;
+  version: string;
+  command: readonly string[];
+  sha256?: Record<string, string> | undefined;
+}
+
+/** Reads and validates `DIR/plugin.json`; throws the manifest's own errors. */
+export type ReadManifest<M extends StagingManifest> = (dir: string) => Promise<M>;
+
+export interface StagedPluginDir<M extends StagingManifest = StagingManifest> {
   name: string;
   version: string;
   /** Absolute path of the version directory. */
   dir: string;
   digest: string;
-  manifest: Manifest;
+  manifest: M;
   /** False when an identical copy was already staged (re-activating a version). */
   createdByReload: boolean;
 }
@@ -51,7 +64,7 @@ function checkInside(root: string, path: string, what: string): string {
   return full;
 }
 
-async function verifyCopy(root: string, manifest: Manifest, files: CopiedFile[]): Promise<void> {
+async function verifyCopy(root: string, manifest: StagingManifest, files: CopiedFile[]): Promise<void> {
   const present = new Set(files.map((f) => f.path));
   const command = manifest.command[0]!;
   if (isPathCommand(command)) checkInside(root, command, '"command"');
@@ -68,7 +81,7 @@ async function verifyCopy(root: string, manifest: Manifest, files: CopiedFile[])
  * Stage `sourceDir` for slot `name` under `stateDir`. On any error nothing is
  * left behind in the state directory.
  */
-export async function stagePlugin(stateDir: string, name: string, sourceDir: string): Promise<StagedPluginDir> {
+export async function stagePlugin<M extends StagingManifest>(stateDir: string, name: string, sourceDir: string, readManifest: ReadManifest<M>): Promise<StagedPluginDir<M>> {
   let root: string;
   try {
     root = await realpath(sourceDir);

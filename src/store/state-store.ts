@@ -8,7 +8,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readActiveMarker, writeActiveMarker, type ActiveMarker } from './active-marker.js';
 import { appendJournal, readJournal } from './journal.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
-import { removeStagedPlugin, stagePlugin, type StagedPluginDir } from './stage-plugin.js';
+import { removeStagedPlugin, stagePlugin, type ReadManifest, type StagedPluginDir, type StagingManifest } from './stage-plugin.js';
 
 export class StateStore {
   readonly root: string;
@@ -86,8 +86,9 @@ export class StateStore {
     return readJournal<T>(this.journalPath);
   }
 
-  stagePlugin(name: string, sourceDir: string): Promise<StagedPluginDir> {
-    return stagePlugin(this.root, name, sourceDir);
+  /** Stage `sourceDir` for slot `name`; `readManifest` (src/plugins' parser, handed in by the orchestrator) reads its plugin.json. */
+  stagePlugin<M extends StagingManifest>(name: string, sourceDir: string, readManifest: ReadManifest<M>): Promise<StagedPluginDir<M>> {
+    return stagePlugin(this.root, name, sourceDir, readManifest);
   }
 
   removeStagedPlugin(dir: string): Promise<void> {

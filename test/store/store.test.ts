@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateStore, readActiveMarker, readJournal, writeFileAtomic } from '../../src/store/index.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
+import { readManifest } from '../../src/plugins/index.js';
 
 describe('writeFileAtomic', () => {
   it('replaces the file and leaves no temporary file beside it', async () => {
@@ -57,7 +58,7 @@ describe('staging a plugin', () => {
   it('copies into an immutable plugins/NAME/VERSION-DIGEST directory and never touches active.json', async () => {
     const store = new StateStore(await tempDir());
     await store.open();
-    const staged = await store.stagePlugin('fake', await makePluginDir({ version: '1.2.3' }));
+    const staged = await store.stagePlugin('fake', await makePluginDir({ version: '1.2.3' }), readManifest);
     expect(staged.dir).toBe(join(store.root, 'plugins', 'fake', `1.2.3-${staged.digest.slice(0, 12)}`));
     expect(staged.createdByReload).toBe(true);
     expect((await stat(join(staged.dir, 'plugin.mjs'))).mode & 0o222).toBe(0);
@@ -68,17 +69,17 @@ describe('staging a plugin', () => {
   it('reuses an identical staged copy instead of creating a second one', async () => {
     const store = new StateStore(await tempDir());
     const source = await makePluginDir();
-    const first = await store.stagePlugin('fake', source);
-    const second = await store.stagePlugin('fake', source);
+    const first = await store.stagePlugin('fake', source, readManifest);
+    const second = await store.stagePlugin('fake', source, readManifest);
     expect(second).toMatchObject({ dir: first.dir, digest: first.digest, createdByReload: false });
   });
 
   it('gives different bytes a different digest and directory', async () => {
     const store = new StateStore(await tempDir());
     const source = await makePluginDir();
-    const first = await store.stagePlugin('fake', source);
+    const first = await store.stagePlugin('fake', source, readManifest);
     await writeFile(join(source, 'extra.txt'), 'more');
-    const second = await store.stagePlugin('fake', source);
+    const second = await store.stagePlugin('fake', source, readManifest);
     expect(second.digest).not.toBe(first.digest);
     expect(second.dir).not.toBe(first.dir);
   });
@@ -89,7 +90,7 @@ describe('staging a plugin', () => {
     await mkdir(join(source, 'lib'));
     await writeFile(join(source, 'lib', 'data.txt'), 'hello');
     await symlink('lib/data.txt', join(source, 'data-link.txt'));
-    const staged = await store.stagePlugin('fake', source);
+    const staged = await store.stagePlugin('fake', source, readManifest);
     expect((await lstat(join(staged.dir, 'data-link.txt'))).isFile()).toBe(true);
     expect(await readFile(join(staged.dir, 'data-link.txt'), 'utf8')).toBe('hello');
   });
@@ -100,6 +101,6 @@ describe('staging a plugin', () => {
     const probe = await makePluginDir();
     const digest = createHash('sha256').update(await readFile(join(probe, 'plugin.mjs'))).digest('hex');
     const source = await makePluginDir({ manifest: { sha256: { 'plugin.mjs': digest, './plugin.mjs': digest } } });
-    await expect(store.stagePlugin('fake', source)).resolves.toMatchObject({ version: '1.0.0' });
+    await expect(store.stagePlugin('fake', source, readManifest)).resolves.toMatchObject({ version: '1.0.0' });
   });
 });
