@@ -14,7 +14,7 @@
  */
 import { assign, enqueueActions, sendParent, setup } from 'xstate';
 import { engineConfigMachine } from './engine-config.js';
-import { pluginSlotMachine } from './plugin-slot.js';
+import { pluginSlotMachine, type RestartRequest } from './plugin-slot.js';
 
 /** The target a config reload claims. */
 export const CONFIG_TARGET = 'config';
@@ -57,6 +57,8 @@ export const composedEngineSlot = engineConfigMachine.provide({
 
 export type OrchestratorEvent =
   | { type: 'PLUGIN.TRY_ACTIVATE'; name: string; reloadId: string; sourceDir: string; dryRun: boolean }
+  /** Boot recovery or the supervisor: start an active version again, through its slot. */
+  | ({ type: 'PLUGIN.RESTART'; name: string } & RestartRequest)
   | { type: 'CONFIG.TRY_ACTIVATE'; reloadId: string; file: string; yaml?: string; dryRun: boolean }
   /** The legacy path runs outside the slots; it only needs admission, and says itself when it is done. */
   | { type: 'LEGACY.BEGIN'; name: string; reloadId: string }
@@ -83,6 +85,17 @@ export const orchestratorMachine = setup({
     admit: assign({
       inFlight: ({ context, event }) => ('reloadId' in event ? { ...context.inFlight, [targetOf(event)]: event.reloadId } : context.inFlight),
     }),
+    /** Spawn plugin NAME's slot on its first use, then hand it the request. */
+    forwardToPluginSlot: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'PLUGIN.TRY_ACTIVATE' && event.type !== 'PLUGIN.RESTART') return;
+      const id = pluginTarget(event.name);
+      if (!context.slots.includes(event.name)) {
+        enqueue.spawnChild('pluginSlot', { id, input: { name: event.name } });
+        enqueue.assign({ slots: [...context.slots, event.name] });
+      }
+      if (event.type === 'PLUGIN.TRY_ACTIVATE') enqueue.sendTo(id, { type: 'TRY_ACTIVATE', reloadId: event.reloadId, sourceDir: event.sourceDir, dryRun: event.dryRun });
+      else enqueue.sendTo(id, { type: 'RESTART', reloadId: event.reloadId, staged: event.staged, replacing: event.replacing });
+    }),
     refuse: assign({
       lastRefusal: ({ context, event }) => ('reloadId' in event ? { reloadId: event.reloadId, blocking: blockingReload(context.inFlight, targetOf(event))! } : context.lastRefusal),
     }),
@@ -100,23 +113,8 @@ export const orchestratorMachine = setup({
   context: { inFlight: {}, slots: [], lastRefusal: null },
   entry: enqueueActions(({ enqueue }) => enqueue.spawnChild('engineConfig', { id: ENGINE_SLOT_ID })),
   on: {
-    'PLUGIN.TRY_ACTIVATE': [
-      {
-        guard: 'isTargetFree',
-        actions: [
-          'admit',
-          enqueueActions(({ context, event, enqueue }) => {
-            const id = pluginTarget(event.name);
-            if (!context.slots.includes(event.name)) {
-              enqueue.spawnChild('pluginSlot', { id, input: { name: event.name } });
-              enqueue.assign({ slots: [...context.slots, event.name] });
-            }
-            enqueue.sendTo(id, { type: 'TRY_ACTIVATE', reloadId: event.reloadId, sourceDir: event.sourceDir, dryRun: event.dryRun });
-          }),
-        ],
-      },
-      { actions: 'refuse' },
-    ],
+    'PLUGIN.TRY_ACTIVATE': [{ guard: 'isTargetFree', actions: ['admit', 'forwardToPluginSlot'] }, { actions: 'refuse' }],
+    'PLUGIN.RESTART': [{ guard: 'isTargetFree', actions: ['admit', 'forwardToPluginSlot'] }, { actions: 'refuse' }],
     'CONFIG.TRY_ACTIVATE': [
       {
         guard: 'isTargetFree',

@@ -22,6 +22,10 @@
  *   `rolledBack` on the old process.
  * - Every failure before the swap leads to `rollingBack` (or `rejected` when
  *   nothing was staged), which discards the candidate and nothing else.
+ * - Restarts (RESTART: boot recovery, the supervisor) take the same checks from
+ *   `staged` on, then `reinstate` in `reinstating` instead of the swap: the
+ *   third and last pointer change. It goes live only if what is active is still
+ *   what the restart replaces.
  */
 import { assign, setup } from 'xstate';
 import { SETTLED_STATES, SWAP_LIFECYCLE_WORK, work, type SlotError, type SwapLifecycleEvent } from './slot-common.js';
@@ -57,6 +61,20 @@ export interface ReloadRequest {
   sourceDir: string;
   /** Probe the candidate, then stop it without swapping. */
   dryRun: boolean;
+  /**
+   * A restart of a version already active on disk (boot recovery, or the supervisor after a crash):
+   * no staging, and after the checks it is reinstated, not swapped through the two-phase handoff.
+   */
+  restart?: boolean;
+}
+
+/** Start `staged` again as the active version: what boot recovery and the supervisor ask. */
+export interface RestartRequest {
+  reloadId: string;
+  /** The version directory active.json names (already staged, never removed by this reload). */
+  staged: StagedPlugin;
+  /** The process it replaces: the crashed one, or null at boot. The restart only goes live if that is still what is active. */
+  replacing: PluginRef | null;
 }
 
 export interface PluginSlotContext {
@@ -73,6 +91,8 @@ export interface PluginSlotContext {
 
 export type PluginSlotEvent =
   | ({ type: 'TRY_ACTIVATE' } & ReloadRequest)
+  | ({ type: 'RESTART' } & RestartRequest)
+  | { type: 'REINSTATED' }
   | { type: 'STAGED'; staged: StagedPlugin }
   | { type: 'CANDIDATE_STARTED'; candidate: PluginRef }
   | { type: 'HANDSHAKE_PASSED' }
@@ -82,12 +102,15 @@ export type PluginSlotEvent =
   | SwapLifecycleEvent;
 
 /** What each state is doing, used by reload results to name the failing step. */
-export const pluginSlotWork = { ...SWAP_LIFECYCLE_WORK, staged: 'start', candidateStarted: 'handshake', handshaked: 'probe', healthy: 'engine check' } as const;
+export const pluginSlotWork = { ...SWAP_LIFECYCLE_WORK, staged: 'start', candidateStarted: 'handshake', handshaked: 'probe', healthy: 'engine check', reinstating: 'reinstate' } as const;
 
 /** States in which no reload is running and TRY_ACTIVATE is accepted. */
 export const pluginSlotSettledStates = SETTLED_STATES;
 
 const startReload = { target: '#pluginSlot.staging', actions: 'beginReload' } as const;
+/** A restart skips staging: the version directory is already there. */
+const startRestart = { target: '#pluginSlot.staged', actions: 'beginRestart' } as const;
+const settledOn = { TRY_ACTIVATE: startReload, RESTART: startRestart } as const;
 
 export const pluginSlotMachine = setup({
   types: {
@@ -112,7 +135,13 @@ export const pluginSlotMachine = setup({
      * private view of the engine in which this plugin's steps go to the candidate. No engine, nothing to judge.
      */
     checkAgainstEngine: work<{ candidate: PluginRef }>(),
-    /** Write the active marker, then point the registry at the candidate. The only pointer change. */
+    /**
+     * A restart's pointer change: point the registry at the restarted process, if what is active is
+     * still what it replaces (nothing at boot, the crashed process after a crash); else fail (superseded).
+     * No marker write: active.json already names this version.
+     */
+    reinstate: work<{ candidate: PluginRef; replacing: PluginRef | null; request: ReloadRequest }>(),
+    /** Write the active marker, then point the registry at the candidate. */
     commitSwap: work<{ candidate: PluginRef; request: ReloadRequest }>(),
     /** Watch the new plugin for the confirmation window (health calls, exits); on success mark it confirmed on disk (CONFIRMED), else CONFIRM_FAILED. */
     confirmCandidate: work<{ current: PluginRef; previous: PluginRef | null; request: ReloadRequest }>(),
@@ -125,12 +154,19 @@ export const pluginSlotMachine = setup({
   },
   guards: {
     isDryRun: ({ context }) => context.request?.dryRun === true,
+    isRestart: ({ context }) => context.request?.restart === true,
   },
   actions: {
     beginReload: assign(({ event }) => {
       if (event.type !== 'TRY_ACTIVATE') return {};
       const request: ReloadRequest = { reloadId: event.reloadId, sourceDir: event.sourceDir, dryRun: event.dryRun };
       return { request, staged: null, candidate: null, previous: null, error: null, cleanupError: null };
+    }),
+    beginRestart: assign(({ event }) => {
+      if (event.type !== 'RESTART') return {};
+      const request: ReloadRequest = { reloadId: event.reloadId, sourceDir: event.staged.dir, dryRun: false, restart: true };
+      // `previous` holds what the restart replaces; a restart never drains or swaps back, so nothing stops it.
+      return { request, staged: event.staged, candidate: null, previous: event.replacing, error: null, cleanupError: null };
     }),
     recordError: assign({
       error: ({ event }) => ('error' in event ? event.error : null),
@@ -154,7 +190,7 @@ export const pluginSlotMachine = setup({
   }),
   initial: 'idle',
   states: {
-    idle: { on: { TRY_ACTIVATE: startReload } },
+    idle: { on: settledOn },
 
     staging: {
       invoke: {
@@ -221,7 +257,11 @@ export const pluginSlotMachine = setup({
             input: ({ context }) => ({ candidate: context.candidate! }),
           },
           on: {
-            ENGINE_CHECK_PASSED: [{ guard: 'isDryRun', target: '#pluginSlot.stoppingCandidate' }, { target: '#pluginSlot.probed' }],
+            ENGINE_CHECK_PASSED: [
+              { guard: 'isDryRun', target: '#pluginSlot.stoppingCandidate' },
+              { guard: 'isRestart', target: '#pluginSlot.reinstating' },
+              { target: '#pluginSlot.probed' },
+            ],
           },
         },
       },
@@ -240,6 +280,20 @@ export const pluginSlotMachine = setup({
       on: {
         // The candidate stays in context: it is what `confirming` watches and what a swap-back removes.
         SWAPPED: { target: 'confirming', actions: assign({ previous: ({ event }) => event.previous }) },
+        STEP_FAILED: { target: 'rollingBack', actions: 'recordError' },
+      },
+    },
+
+    // A restart that passed every check goes live, if it is still wanted. Outside `candidate` like `probed`:
+    // a pointer change is not called off halfway.
+    reinstating: {
+      invoke: {
+        id: 'reinstate',
+        src: 'reinstate',
+        input: ({ context }) => ({ candidate: context.candidate!, replacing: context.previous, request: context.request! }),
+      },
+      on: {
+        REINSTATED: { target: 'active', actions: assign({ candidate: null, staged: null, previous: null }) },
         STEP_FAILED: { target: 'rollingBack', actions: 'recordError' },
       },
     },
@@ -301,15 +355,16 @@ export const pluginSlotMachine = setup({
         input: ({ context }) => ({ candidate: context.candidate, staged: context.staged }),
       },
       on: {
-        CANDIDATE_DISCARDED: { target: 'rolledBack', actions: assign({ candidate: null, staged: null }) },
-        CLEANUP_FAILED: { target: 'rolledBack', actions: ['recordCleanupError', assign({ candidate: null, staged: null })] },
+        // `previous` is only set here by a restart (what it would have replaced): nothing was replaced.
+        CANDIDATE_DISCARDED: { target: 'rolledBack', actions: assign({ candidate: null, staged: null, previous: null }) },
+        CLEANUP_FAILED: { target: 'rolledBack', actions: ['recordCleanupError', assign({ candidate: null, staged: null, previous: null })] },
       },
     },
 
-    active: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
-    rolledBack: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
-    rejected: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
-    dryRunPassed: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
+    active: { entry: 'reportSettled', on: settledOn },
+    rolledBack: { entry: 'reportSettled', on: settledOn },
+    rejected: { entry: 'reportSettled', on: settledOn },
+    dryRunPassed: { entry: 'reportSettled', on: settledOn },
   },
 });
 

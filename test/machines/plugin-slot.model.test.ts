@@ -20,6 +20,7 @@ import {
   type PluginSlotContext,
   type PluginSlotEvent,
   type ReloadRequest,
+  type RestartRequest,
   type StagedPlugin,
 } from '../../machines/plugin-slot.js';
 
@@ -64,11 +65,24 @@ function reloadFixture(reloadId: string, dryRun: boolean, pid: number): ReloadFi
  * a path is the real reload's, and it always replaces ORIGINAL.
  */
 const RELOADS = [reloadFixture('reload-real', false, 2001), reloadFixture('reload-dry', true, 2002)] as const;
-const fixtureOf = (request: ReloadRequest): ReloadFixture => RELOADS.find((r) => r.request.reloadId === request.reloadId)!;
+
+/** A restart of ORIGINAL's version after ORIGINAL crashed (the supervisor's case; boot is the same with nothing replaced). */
+const RESTART = {
+  request: {
+    type: 'RESTART',
+    reloadId: 'restart',
+    staged: { name: 'echo', version: '1.0.0', dir: ORIGINAL.dir, digest: ORIGINAL.digest, createdByReload: false },
+    replacing: ORIGINAL,
+  } as Extract<PluginSlotEvent, { type: 'RESTART' }> & RestartRequest,
+  candidate: { ...ORIGINAL, instanceId: 'echo#restart', pid: 3001 } as PluginRef,
+};
+const fixtureOf = (request: ReloadRequest): { candidate: PluginRef; staged: StagedPlugin } =>
+  request.reloadId === RESTART.request.reloadId ? { candidate: RESTART.candidate, staged: RESTART.request.staged } : RELOADS.find((r) => r.request.reloadId === request.reloadId)!;
 
 const HANDSHAKE_PASSED: PluginSlotEvent = { type: 'HANDSHAKE_PASSED' };
 const PROBE_PASSED: PluginSlotEvent = { type: 'PROBE_PASSED' };
 const ENGINE_CHECK_PASSED: PluginSlotEvent = { type: 'ENGINE_CHECK_PASSED' };
+const REINSTATED: PluginSlotEvent = { type: 'REINSTATED' };
 const SWAPPED: PluginSlotEvent = { type: 'SWAPPED', previous: ORIGINAL };
 const CONFIRMED: PluginSlotEvent = { type: 'CONFIRMED' };
 const CONFIRM_FAILED = {
@@ -83,7 +97,10 @@ const STEP_FAILED: PluginSlotEvent = { type: 'STEP_FAILED', error: { code: 'WFR_
 const CANDIDATE_EXITED: PluginSlotEvent = { type: 'CANDIDATE_EXITED', error: { code: 'WFR_PLUGIN_EXITED', message: 'the candidate exited' } };
 
 /** Every fact the slot can be told in `snapshot`, with the payloads of its current reload. */
-function factsFor(snapshot: SlotSnapshot): PluginSlotEvent[] {
+type StartFact = (typeof RELOADS)[number]['request'] | typeof RESTART.request;
+const ALL_STARTS: readonly StartFact[] = [...RELOADS.map((r) => r.request), RESTART.request];
+
+function factsFor(snapshot: SlotSnapshot, starts: readonly StartFact[] = ALL_STARTS): PluginSlotEvent[] {
   const reload = snapshot.context.request ? fixtureOf(snapshot.context.request) : null;
   const reloadFacts: PluginSlotEvent[] = reload
     ? [
@@ -92,11 +109,12 @@ function factsFor(snapshot: SlotSnapshot): PluginSlotEvent[] {
       ]
     : [];
   return [
-    ...RELOADS.map((r) => r.request),
+    ...starts,
     ...reloadFacts,
     HANDSHAKE_PASSED,
     PROBE_PASSED,
     ENGINE_CHECK_PASSED,
+    REINSTATED,
     SWAPPED,
     CONFIRMED,
     CONFIRM_FAILED,
@@ -113,7 +131,7 @@ const FAILURES: readonly EventType[] = ['STEP_FAILED', 'CANDIDATE_EXITED'];
 
 /** The reload protocol: in each state, the only facts that may move the slot on. */
 const accepted: Record<string, readonly EventType[]> = {
-  idle: ['TRY_ACTIVATE'],
+  idle: ['TRY_ACTIVATE', 'RESTART'],
   staging: ['STAGED', 'STEP_FAILED'],
   staged: ['CANDIDATE_STARTED', 'STEP_FAILED'],
   candidateStarted: ['HANDSHAKE_PASSED', ...FAILURES],
@@ -121,6 +139,8 @@ const accepted: Record<string, readonly EventType[]> = {
   healthy: ['ENGINE_CHECK_PASSED', ...FAILURES],
   // commitSwap cannot be called off once started: only its own failure (before the pointer moves) aborts it.
   probed: ['SWAPPED', 'STEP_FAILED'],
+  // Like commitSwap, reinstate is not called off once started: only its own failure aborts it.
+  reinstating: ['REINSTATED', 'STEP_FAILED'],
   // After the swap a candidate exit is confirmCandidate's to report (as CONFIRM_FAILED), not the watcher's.
   confirming: ['CONFIRMED', 'CONFIRM_FAILED'],
   // swapBack's pointer change cannot fail; the clean-up after it can (CLEANUP_FAILED).
@@ -129,10 +149,10 @@ const accepted: Record<string, readonly EventType[]> = {
   draining: ['DRAINED', 'CLEANUP_FAILED'],
   stoppingCandidate: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
   rollingBack: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
-  active: ['TRY_ACTIVATE'],
-  rolledBack: ['TRY_ACTIVATE'],
-  rejected: ['TRY_ACTIVATE'],
-  dryRunPassed: ['TRY_ACTIVATE'],
+  active: ['TRY_ACTIVATE', 'RESTART'],
+  rolledBack: ['TRY_ACTIVATE', 'RESTART'],
+  rejected: ['TRY_ACTIVATE', 'RESTART'],
+  dryRunPassed: ['TRY_ACTIVATE', 'RESTART'],
 };
 
 const leafOf = (value: StateValue): string => (typeof value === 'string' ? value : leafOf(Object.values(value)[0]!));
@@ -147,6 +167,7 @@ interface WorkInputs {
   handshakeCandidate: { candidate: PluginRef };
   probeCandidate: { candidate: PluginRef };
   checkAgainstEngine: { candidate: PluginRef };
+  reinstate: { candidate: PluginRef; replacing: PluginRef | null; request: ReloadRequest };
   commitSwap: { candidate: PluginRef; request: ReloadRequest };
   confirmCandidate: { current: PluginRef; previous: PluginRef | null; request: ReloadRequest };
   swapBack: { failed: PluginRef; previous: PluginRef | null; staged: StagedPlugin | null; request: ReloadRequest };
@@ -195,6 +216,10 @@ function fakeWorld(failingCommits: ReadonlySet<string> = new Set()) {
       handshakeCandidate: fake('handshakeCandidate'),
       probeCandidate: fake('probeCandidate'),
       checkAgainstEngine: fake('checkAgainstEngine'),
+      // The third pointer change: a restart goes live (unless the path fails it, like a failing commit).
+      reinstate: fake('reinstate', ({ candidate, request }) => {
+        if (!failingCommits.has(request.reloadId)) world.current = candidate;
+      }),
       // One of the two pointer changes: onto the candidate.
       commitSwap: fake('commitSwap', ({ candidate, request }) => {
         if (!failingCommits.has(request.reloadId)) world.current = candidate;
@@ -259,7 +284,7 @@ const describePath = (path: SlotPath) =>
 function reloadsOf(steps: TraceStep[]): Reload[] {
   const reloads: Reload[] = [];
   steps.forEach((step, i) => {
-    if (step.event.type === 'TRY_ACTIVATE') {
+    if (step.event.type === 'TRY_ACTIVATE' || step.event.type === 'RESTART') {
       reloads.push({ request: step.context.request!, currentBefore: steps[i - 1]!.current, steps: [] });
     }
     reloads.at(-1)?.steps.push(step);
@@ -267,12 +292,12 @@ function reloadsOf(steps: TraceStep[]): Reload[] {
   return reloads;
 }
 
-/** The reloads whose commitSwap the path fails: STEP_FAILED taken in `probed`. */
+/** The reloads whose commitSwap (or reinstate) the path fails: STEP_FAILED taken in `probed` (or `reinstating`). */
 function failingCommitsOf(path: SlotPath): Set<string> {
   const failing = new Set<string>();
   path.steps.forEach((step, i) => {
     const before = path.steps[i - 1]?.state;
-    if (before && step.event.type === 'STEP_FAILED' && leafOf(before.value) === 'probed') failing.add(before.context.request!.reloadId);
+    if (before && step.event.type === 'STEP_FAILED' && ['probed', 'reinstating'].includes(leafOf(before.value))) failing.add(before.context.request!.reloadId);
   });
   return failing;
 }
@@ -309,11 +334,13 @@ const invokes = (steps: TraceStep[], work: Work) => steps.some((step) => callsOf
 const typesOf = (steps: TraceStep[]) => steps.map((step) => step.event.type);
 const isFailure = (step: TraceStep) => FAILURES.includes(step.event.type as EventType);
 const startedCandidate = (reload: Reload) => reload.steps.find((s) => s.event.type === 'CANDIDATE_STARTED')?.context.candidate ?? null;
-const stagedCopy = (reload: Reload) => reload.steps.find((s) => s.event.type === 'STAGED')?.context.staged ?? null;
+/** What this reload staged (STAGED), or the version directory a restart starts from (RESTART). */
+const stagedCopy = (reload: Reload) => reload.steps.find((s) => s.event.type === 'STAGED' || s.event.type === 'RESTART')?.context.staged ?? null;
 /** Index of the step that entered `probed` (commitSwap started), or -1. */
 const commitIndex = (reload: Reload) => reload.steps.findIndex((step) => callsOf(step, 'commitSwap').length > 0);
 
 const SWAP_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'CANDIDATE_STARTED', 'HANDSHAKE_PASSED', 'PROBE_PASSED', 'ENGINE_CHECK_PASSED'];
+const RESTART_PRECONDITION: EventType[] = ['RESTART', 'CANDIDATE_STARTED', 'HANDSHAKE_PASSED', 'PROBE_PASSED', 'ENGINE_CHECK_PASSED'];
 const DRAIN_PRECONDITION: EventType[] = [...SWAP_PRECONDITION, 'SWAPPED', 'CONFIRMED'];
 const SWAP_BACK_PRECONDITION: EventType[] = [...SWAP_PRECONDITION, 'SWAPPED', 'CONFIRM_FAILED'];
 /** Index of the step that took `type` in this reload, or -1. */
@@ -338,12 +365,23 @@ function expectCandidateDiscarded(replayed: Replayed, reload: Reload, index: num
   expect(discard?.input.candidate, replayed.path).toBe(candidate);
   expect(discard?.input.staged, replayed.path).toBe(staged);
   if (candidate) expect(replayed.world.killed, replayed.path).toContain(candidate);
-  if (staged) expect(replayed.world.removedDirs, replayed.path).toContain(staged.dir);
+  // Removed only if this reload created it: a restart's version directory is the active version's.
+  if (staged?.createdByReload) expect(replayed.world.removedDirs, replayed.path).toContain(staged.dir);
+  else if (staged) expect(replayed.world.removedDirs, replayed.path).not.toContain(staged.dir);
 }
 
 // ─── The paths ──────────────────────────────────────────────────────────────
 
-const paths = getSimplePaths(pluginSlotMachine, { events: factsFor, input });
+// Every simple path with one real and one dry reload, and every one with a restart and a real reload (all
+// three at once multiply past what a test can replay; each pair walks every state of its kinds).
+const paths = [
+  ...getSimplePaths(pluginSlotMachine, { events: (snapshot) => factsFor(snapshot, RELOADS.map((r) => r.request)), input }),
+  // A restart, and a real reload before it (after one, the fixtures' SWAPPED would name the wrong previous plugin).
+  ...getSimplePaths(pluginSlotMachine, {
+    events: (snapshot) => factsFor(snapshot, snapshot.context.request?.reloadId === RESTART.request.reloadId ? [RESTART.request] : [RESTART.request, RELOADS[0].request]),
+    input,
+  }),
+];
 
 let replays: Replayed[] | undefined;
 const replayAll = () => (replays ??= paths.map(replay));
@@ -387,18 +425,29 @@ describe('pluginSlot, walked along every simple path', () => {
     expect(swaps).toBeGreaterThan(0);
   });
 
-  it('changes the current pointer only through commitSwap on entering probed and swapBack on entering swappingBack, and runs swapBack only after SWAPPED', () => {
-    const changedBy = { commitSwap: 0, swapBack: 0 };
+  it('changes the current pointer only through commitSwap on entering probed, swapBack on entering swappingBack (only after SWAPPED) and reinstate on entering reinstating (only on a restart)', () => {
+    const changedBy = { commitSwap: 0, swapBack: 0, reinstate: 0 };
     for (const { path, reloads } of replayAll()) {
       for (const reload of reloads) {
         reload.steps.forEach((step, i) => {
           const previousStep = reload.steps[i - 1];
           const commits = callsOf(step, 'commitSwap');
           const swapBacks = callsOf(step, 'swapBack');
+          const reinstates = callsOf(step, 'reinstate');
           if (commits.length > 0) {
             expect(commits, path).toHaveLength(1);
             expect(step.state, path).toBe('probed');
             expect(previousStep?.state, path).not.toBe('probed');
+            expect(reload.request.restart, path).toBeUndefined();
+          }
+          if (reinstates.length > 0) {
+            expect(reinstates, path).toHaveLength(1);
+            expect(step.state, path).toBe('reinstating');
+            expect(reload.request.restart, path).toBe(true);
+            // Every check of a reload, without staging: the version directory is already there.
+            expect(typesOf(reload.steps.slice(0, i + 1)), path).toEqual(RESTART_PRECONDITION);
+            expect(reinstates[0]!.input.candidate, path).toBe(startedCandidate(reload));
+            expect(reinstates[0]!.input.replacing, path).toBe(RESTART.request.replacing);
           }
           if (swapBacks.length > 0) {
             expect(swapBacks, path).toHaveLength(1);
@@ -413,11 +462,14 @@ describe('pluginSlot, walked along every simple path', () => {
             expect(swapBacks[0]!.input.request, path).toBe(reload.request);
           }
           if (step.current === (previousStep?.current ?? reload.currentBefore)) return;
-          // A pointer change: exactly one of the two, and to where that work points.
-          expect(commits.length + swapBacks.length, path).toBe(1);
+          // A pointer change: exactly one of the three, and to where that work points.
+          expect(commits.length + swapBacks.length + reinstates.length, path).toBe(1);
           if (commits.length > 0) {
             changedBy.commitSwap += 1;
             expect(step.current, path).toBe(commits[0]!.input.candidate);
+          } else if (reinstates.length > 0) {
+            changedBy.reinstate += 1;
+            expect(step.current, path).toBe(reinstates[0]!.input.candidate);
           } else {
             changedBy.swapBack += 1;
             expect(step.current, path).toBe(swapBacks[0]!.input.previous);
@@ -427,6 +479,21 @@ describe('pluginSlot, walked along every simple path', () => {
     }
     expect(changedBy.commitSwap).toBeGreaterThan(0);
     expect(changedBy.swapBack).toBeGreaterThan(0);
+    expect(changedBy.reinstate).toBeGreaterThan(0);
+  });
+
+  it('restarts without staging, a swap, a confirmation window or a drain, and keeps the version directory when one fails', () => {
+    let restarts = 0;
+    for (const { path, reloads, world } of replayAll()) {
+      for (const reload of reloads.filter((r) => r.request.restart)) {
+        restarts += 1;
+        for (const work of ['stageCandidate', 'commitSwap', 'confirmCandidate', 'swapBack', 'drainPrevious'] as const) expect(invokes(reload.steps, work), path).toBe(false);
+        expect(world.removedDirs, path).not.toContain(RESTART.request.staged.dir);
+        const last = reload.steps.at(-1)!;
+        if (last.state === 'rolledBack') expect(last.context, path).toMatchObject({ candidate: null, previous: null });
+      }
+    }
+    expect(restarts).toBeGreaterThan(0);
   });
 
   it('rolls back (or rejects, while staging) on any failure before commitSwap, keeping the current plugin and discarding the candidate', () => {
