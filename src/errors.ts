@@ -428,6 +428,16 @@ export class StateLockedError extends WfrError {
   }
 }
 
+export class RestartSupersededError extends WfrError {
+  readonly code = 'WFR_RESTART_SUPERSEDED';
+  constructor(plugin: string, expected: string, actual: string) {
+    super(
+      `The restart of plugin "${plugin}" was not put live: it was to replace ${expected}, but ${actual} is active now (a reload replaced it meanwhile). The restarted process was stopped; nothing else changed.`,
+      { plugin, expected, actual },
+    );
+  }
+}
+
 // ---------------------------------------------------------------- bounded work
 
 export class WorkTimeoutError extends WfrError {

@@ -10,7 +10,7 @@ import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { CONFIG_TARGET, ENGINE_SLOT_ID, orchestratorMachine, pluginTarget, type OrchestratorEvent } from '../../machines/orchestrator.js';
 import type { EngineRef } from '../../machines/engine-config.js';
 import type { PluginSlotContext } from '../../machines/plugin-slot.js';
-import { InvalidArgumentError, ReloadInProgressError, toErrorInfo } from '../errors.js';
+import { InvalidArgumentError, ReloadInProgressError, toErrorInfo, type ErrorInfo } from '../errors.js';
 import type { Manifest } from '../plugins/index.js';
 import { StateStore, type ActiveMarker } from '../store/index.js';
 import { validateConfigSource, validateDryRun, validatePluginArgs, type InlineConfig, type TryActivateOptions } from './arguments.js';
@@ -24,7 +24,7 @@ import { HostEvents } from './host-events.js';
 import { recoverAndStart } from './recovery.js';
 import { engineInfoOf, engineWorkOf, pluginWorkOf, runReload, versionOf, type RunDeps } from './run-reload.js';
 import { pluginStatuses, type PluginStatus } from './status.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type RestartAttempt } from './supervisor.js';
 import { formatReloadResult, newReloadId, type ConfigReloadResult, type EngineInfo, type PluginReloadResult, type ReloadResult, type VersionInfo } from './reload-result.js';
 
 export type { InlineConfig, PluginStatus, TryActivateOptions };
@@ -48,7 +48,7 @@ export class Orchestrator {
     this.store = new StateStore(options.stateDir);
     this.host = new PluginHost(options);
     this.engines = new EngineRuntime(this.host, this.store, options);
-    this.supervisor = new Supervisor(this.host, options, (result) => this.record(result));
+    this.supervisor = new Supervisor(this.host, options, (result) => this.record(result), (attempt, why) => this.restartPlugin(attempt, why));
     const machine = orchestratorMachine.provide({
       actors: {
         pluginSlot: providePluginSlot(this.host, this.engines, this.store, options),
@@ -71,7 +71,14 @@ export class Orchestrator {
     const orchestrator = new Orchestrator(normalizeOrchestratorOptions(raw));
     const marker = await orchestrator.store.open();
     try {
-      await recoverAndStart(marker, { store: orchestrator.store, host: orchestrator.host, engines: orchestrator.engines, logger: orchestrator.options.logger, record: (result) => orchestrator.record(result) });
+      await recoverAndStart(marker, {
+        store: orchestrator.store,
+        engines: orchestrator.engines,
+        logger: orchestrator.options.logger,
+        record: (result) => orchestrator.record(result),
+        restart: (staged) => orchestrator.restartPlugin({ staged, replacing: null }, null),
+        retryLater: (staged, why) => orchestrator.supervisor.restoreFailed(staged, why),
+      });
     } catch (error) {
       await orchestrator.close();
       throw error;
@@ -129,6 +136,35 @@ export class Orchestrator {
       previous,
       activeNow: () => this.host.versionInfo(this.host.activeRef(slotName)),
     }, this.runDeps);
+  }
+
+  /**
+   * Start a version active.json names again, through its slot: at boot
+   * (replacing nothing) or after a crash (replacing the dead process). The
+   * same checks as a reload, then `reinstate`; journaled as `restarted`, or
+   * `rolledBack` when a check failed. Throws ReloadInProgressError when a
+   * reload of that plugin (or a config reload) is running.
+   */
+  private restartPlugin({ staged, replacing }: RestartAttempt, reason: ErrorInfo | null): Promise<PluginReloadResult> {
+    const target = pluginTarget(staged.name);
+    const id = this.admit(target, (reloadId) => ({ type: 'PLUGIN.RESTART', name: staged.name, reloadId, staged, replacing }));
+    return runReload<VersionInfo>(
+      {
+        id,
+        kind: 'plugin',
+        target,
+        name: staged.name,
+        source: replacing ? 'supervisor' : 'restart',
+        dryRun: false,
+        workOf: pluginWorkOf,
+        start: () => this.child(target)!,
+        candidateOf: (context) => versionOf((context as unknown as PluginSlotContext).candidate),
+        previous: versionOf(replacing),
+        activeNow: () => this.host.versionInfo(this.host.activeRef(staged.name)),
+        restart: { reason },
+      },
+      this.runDeps,
+    );
   }
 
   /**
@@ -248,6 +284,8 @@ export class Orchestrator {
   }
 
   private async record(result: ReloadResult): Promise<void> {
+    // A restart after a crash (not a start at boot) counts before anyone hears of it.
+    if (result.outcome === 'restarted' && result.previous) this.supervisor.counted(result.name);
     if (result.outcome === 'activated') {
       // A new version (or config) starts with a clean crash history.
       for (const name of result.kind === 'plugin' ? [result.name] : this.host.activeNames()) this.supervisor.reset(name);

@@ -6,7 +6,7 @@
 import type { PluginSlotEvent } from '../../machines/plugin-slot.js';
 import { composedPluginSlot } from '../../machines/orchestrator.js';
 import { fromWork as fromAnyWork, type WorkOptions } from './from-work.js';
-import { CleanupFailedError, ConfirmFailedError, toErrorInfo } from '../errors.js';
+import { CleanupFailedError, ConfirmFailedError, RestartSupersededError, toErrorInfo } from '../errors.js';
 import { revertPending, type StateStore } from '../store/index.js';
 import { faults } from './faults.js';
 import type { NormalizedOptions } from './options.js';
@@ -62,6 +62,18 @@ export function providePluginSlot(host: PluginHost, engines: EngineRuntime, stor
         await engines.checkPluginCandidate(candidate);
         return { type: 'ENGINE_CHECK_PASSED' };
       }, { name: 'engine check', boundMs: () => probeMs * engines.activeProbeCount() + workMs }),
+
+      // A restart's pointer change: active.json already names this version, so no marker write and no window.
+      reinstate: fromWork(async ({ candidate, replacing }, signal) => {
+        const current = host.activeRef(candidate.name);
+        const describe = (ref: PluginRef | null) => (ref ? `${ref.version} (pid ${ref.pid})` : 'nothing');
+        if ((current?.instanceId ?? null) !== (replacing?.instanceId ?? null)) throw new RestartSupersededError(candidate.name, describe(replacing), describe(current));
+        const exit = host.process(candidate).exitError('the restart');
+        if (exit) throw exit;
+        if (signal.aborted) throw signal.reason;
+        host.setActive(candidate.name, candidate);
+        return { type: 'REINSTATED' };
+      }, { name: 'reinstate', boundMs: bound(0) }),
 
       commitSwap: fromWork(async ({ candidate, request }, signal) => {
         const process = host.process(candidate);

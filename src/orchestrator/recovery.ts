@@ -4,19 +4,22 @@
  * start the confirmed set.
  */
 import { CONFIG_TARGET } from '../../machines/orchestrator.js';
-import { RecoveredUnconfirmedError, toErrorInfo } from '../errors.js';
+import { RecoveredUnconfirmedError, toErrorInfo, type ErrorInfo } from '../errors.js';
+import type { StagedPlugin } from '../../machines/plugin-slot.js';
 import { revertPending, type ActiveMarker, type PendingSwap, type StateStore } from '../store/index.js';
 import type { Logger } from 'pino';
 import type { EngineRuntime } from './engine-runtime.js';
-import type { PluginHost } from './plugin-host.js';
-import type { ReloadResult, TargetInfo } from './reload-result.js';
+import type { PluginReloadResult, ReloadResult, TargetInfo } from './reload-result.js';
 
 export interface RecoveryDeps {
   store: StateStore;
-  host: PluginHost;
   engines: EngineRuntime;
   logger: Logger;
   record: (result: ReloadResult) => Promise<void>;
+  /** Start a confirmed version through its slot (the restart path: checks, then reinstate). */
+  restart: (staged: StagedPlugin) => Promise<PluginReloadResult>;
+  /** Hand a version that would not start to the supervisor: retried with backoff, then marked failed. */
+  retryLater: (staged: StagedPlugin, why: ErrorInfo) => void;
 }
 
 /** The journal entry for a swap a restart found unconfirmed and reverted. */
@@ -54,7 +57,7 @@ function recoveredResult(target: string, pending: PendingSwap, before: ActiveMar
  * (each journaled as `recovered`), staging debris is removed, and the
  * confirmed set is started.
  */
-export async function recoverAndStart(found: ActiveMarker, { store, host, engines, logger, record }: RecoveryDeps): Promise<void> {
+export async function recoverAndStart(found: ActiveMarker, { store, engines, logger, record, restart, retryLater }: RecoveryDeps): Promise<void> {
   let marker = found;
   const pending = Object.entries(found.pending);
   if (pending.length > 0) {
@@ -64,15 +67,14 @@ export async function recoverAndStart(found: ActiveMarker, { store, host, engine
     for (const [target, swap] of pending) await record(recoveredResult(target, swap, found, marker));
   }
   await store.removeDebris();
+  // Each confirmed plugin starts through its slot, like any reload, and is journaled (`restarted`, or
+  // `rolledBack` with the step that failed); one that will not start is retried by the supervisor.
   for (const [name, entry] of Object.entries(marker.plugins)) {
-    const dir = store.fromStatePath(entry.dir);
-    try {
-      const ref = await host.launch({ dir, digest: entry.digest });
-      await host.handshake(ref);
-      await host.probe(ref);
-      host.setActive(name, ref);
-    } catch (error) {
-      logger.error({ plugin: name, version: entry.version, err: toErrorInfo(error) }, 'could not restart the active plugin');
+    const staged: StagedPlugin = { name, version: entry.version, dir: store.fromStatePath(entry.dir), digest: entry.digest, createdByReload: false };
+    const result = await restart(staged);
+    if (result.outcome !== 'restarted') {
+      logger.error({ plugin: name, version: entry.version, err: result.error }, 'could not restart the active plugin; retrying with backoff');
+      retryLater(staged, result.error ?? { code: 'WFR_INTERNAL', message: 'the restart did not complete' });
     }
   }
   try {

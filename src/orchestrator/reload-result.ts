@@ -107,7 +107,9 @@ function formatOutcome(result: ReloadResult): string {
     case 'dryRunPassed':
       return `${result.target}: dry run of${tried} passed every check; nothing changed, ${active}`;
     case 'restarted':
-      return `${result.target}: restarted ${describeTarget(result.active!)} after ${describeTarget(result.previous!)} crashed (${result.error?.message})`;
+      // At boot nothing was replaced: the version active.json names was started again.
+      if (!result.previous) return `${result.target}: started ${result.active ? describeTarget(result.active) : tried} again from active.json`;
+      return `${result.target}: restarted ${result.active ? describeTarget(result.active) : tried} after ${describeTarget(result.previous)} crashed (${result.error?.message})`;
     case 'crashed':
       return `${result.target}: ${result.error?.message}`;
     case 'recovered':

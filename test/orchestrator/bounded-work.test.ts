@@ -1,47 +1,68 @@
 /**
  * No slot waits forever on a step: each piece of reload work is bounded by
  * its own timeouts plus `timeouts.workMs`. Past the bound the slot moves on
- * (WFR_WORK_TIMEOUT), the running version is untouched, and the slot takes
- * the next reload at once.
+ * (WFR_WORK_TIMEOUT), nothing active changes, and the slot takes the next
+ * reload at once. Restarts at boot run through the slot, so they are bounded
+ * (and journaled) the same way.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAlive, openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
+import { openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
 
-let hosts: TestHost[] = [];
+const hosts: TestHost[] = [];
 afterEach(async () => {
   for (const t of hosts.splice(0)) await t.close();
 });
 
-describe('bounded reload work', () => {
-  it('a step that outruns its bound fails the reload with WFR_WORK_TIMEOUT; the old version keeps serving and the slot takes the next reload', async () => {
-    const stateDir = await tempDir('wfr-bounded-');
-    // Activate 1.0.0 with the usual bounds, then reopen the state directory with a 1 ms slack for every step.
-    const first = await openTestHost({}, stateDir);
-    await first.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
-    await first.host.close();
-    const t = await openTestHost({ timeouts: { ...TEST_TIMEOUTS, workMs: 1 } }, stateDir);
-    hosts.push(t);
-    const [running] = t.host.listPlugins();
-    expect(running).toMatchObject({ name: 'fake', version: '1.0.0', alive: true });
-    const marker = await t.readMarker();
+/** A host whose every step gets 1 ms of slack on top of its own timeouts; the supervisor gives up at once. */
+const openTight = async (stateDir?: string) => {
+  const t = await openTestHost({ timeouts: { ...TEST_TIMEOUTS, workMs: 1 }, restart: { maxRestarts: 0, windowMs: 60_000, backoffMs: 1, backoffMaxMs: 1 } }, stateDir);
+  hosts.push(t);
+  return t;
+};
 
+describe('bounded reload work', () => {
+  it('a step that outruns its bound fails the reload with WFR_WORK_TIMEOUT, changes nothing, and the slot takes the next reload', async () => {
+    const t = await openTight();
+    const marker = await t.readMarker();
     // Staging copies and hashes 8 MiB: far longer than its 1 ms bound.
     const heavy = await makePluginDir({ version: '2.0.0' });
     await writeFile(join(heavy, 'weights.bin'), randomBytes(8 * 1024 * 1024));
     const result = await t.host.tryActivatePlugin('fake', heavy);
     expect(result).toMatchObject({ outcome: 'rejected', failedStep: 'stage', error: { code: 'WFR_WORK_TIMEOUT', details: { work: 'stage', timeoutMs: 1 } } });
     expect(result.error!.message).toMatch(/The "stage" step did not finish within 1 ms/);
-
-    // Nothing changed, and the slot is not stuck: the next reload runs (and is bounded the same way).
-    expect(t.host.listPlugins()).toEqual([expect.objectContaining({ name: 'fake', version: '1.0.0', pid: running!.pid, alive: true })]);
-    expect(isAlive(running!.pid)).toBe(true);
-    expect(await t.host.invoke('fake', 'echo', { x: 1 })).toMatchObject({ version: '1.0.0' });
+    expect(t.host.listPlugins()).toEqual([]);
     expect(await t.readMarker()).toBe(marker);
-    const again = await t.host.tryActivatePlugin('fake', heavy);
-    expect(again).toMatchObject({ outcome: 'rejected', error: { code: 'WFR_WORK_TIMEOUT' } });
+    // Not stuck: the next reload is admitted and runs (bounded the same way).
+    expect(t.host.reloadsInFlight()).toEqual({});
+    expect(await t.host.tryActivatePlugin('fake', heavy)).toMatchObject({ outcome: 'rejected', error: { code: 'WFR_WORK_TIMEOUT' } });
+  });
+
+  it('a restart at boot runs through the slot: bounded, journaled with the failing step, then handed to the supervisor', async () => {
+    const stateDir = await tempDir('wfr-bounded-');
+    const first = await openTestHost({}, stateDir);
+    await first.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    await first.host.close();
+
+    // Reopened with 1 ms of slack, starting the process outruns its bound.
+    const t = await openTight(stateDir);
+    const journal = await t.host.history();
+    const boot = journal.find((r) => r.source === 'restart');
+    expect(boot).toMatchObject({ target: 'plugin:fake', outcome: 'rolledBack', error: { code: 'WFR_WORK_TIMEOUT' }, candidate: null });
+    expect(boot!.steps[0]).toMatchObject({ work: 'start', error: { code: 'WFR_WORK_TIMEOUT' } });
+    // The supervisor tried to start it again (maxRestarts 0: it gives up at once) and says so.
+    const next = new Promise((resolve) => {
+      const off = t.host.events.subscribe((event) => {
+        if (event.type !== 'reload' || event.result.outcome !== 'crashed') return;
+        off();
+        resolve(event.result);
+      });
+    });
+    const gaveUp = (await t.host.history()).find((r) => r.outcome === 'crashed') ?? (await next);
+    expect(gaveUp).toMatchObject({ target: 'plugin:fake', source: 'supervisor', error: { code: 'WFR_PLUGIN_FAILED' } });
+    expect(t.host.listPlugins()).toEqual([]);
   });
 });
