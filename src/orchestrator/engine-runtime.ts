@@ -20,7 +20,7 @@ import { revertPending, writeFileAtomic, type StagedPluginDir, type StateStore }
 /** The pending-swap key of config reloads (the config reload target). */
 const CONFIG_PENDING = 'config';
 import type { NormalizedOptions } from './options.js';
-import type { PluginHost } from './plugin-host.js';
+import type { PluginHost, PointerWriter } from './plugin-host.js';
 import { readManifest } from '../plugins/index.js';
 
 /** Everything a candidate engine holds until it is swapped in or discarded. */
@@ -51,6 +51,8 @@ export class EngineRuntime {
 
   constructor(
     private readonly host: PluginHost,
+    /** Moves the registry: only the engine's swap and swap back use it. */
+    private readonly pointer: PointerWriter,
     private readonly store: StateStore,
     private readonly options: NormalizedOptions,
   ) {
@@ -254,7 +256,7 @@ export class EngineRuntime {
     }
     // One synchronous step: no request can see the new engine with the old registry or the reverse.
     const previous = this.engine;
-    const previousBindings = this.host.replaceRegistry(build.bindings);
+    const previousBindings = this.pointer.replaceRegistry(build.bindings);
     this.engine = engine;
     this.retired = { engine: previous, bindings: previousBindings };
     for (const ref of build.ownPlugins) this.host.setFallback(ref, previousBindings.get(ref.name) ?? null);
@@ -284,7 +286,7 @@ export class EngineRuntime {
     const retired = this.retired;
     this.retired = null;
     if (retired) {
-      this.host.replaceRegistry(retired.bindings);
+      this.pointer.replaceRegistry(retired.bindings);
       this.engine = retired.engine;
     }
     this.options.logger.warn({ reloadId: request.reloadId }, 'the new engine failed inside its confirmation window: swapped back');
@@ -350,8 +352,11 @@ export class EngineRuntime {
     const loaded = parseConfig(await readFile(this.store.fromStatePath(entry.file), 'utf8'), entry.source);
     // Bind first: an engine that cannot listen is not reported active.
     await this.frontDoor.bind(loaded.config.http.listen);
-    // The restored engine routes through the registry the plugins were restored into.
-    this.engine = new Engine(entry.generation, loaded, this.invokeThrough(this.host.registry));
+    // The restored engine routes through the registry the plugins were restored into: the same map object
+    // (as after a config swap), so it follows plugin swaps, and keeps it when a later config swap retires it.
+    const bindings = new Map(this.host.registry);
+    this.pointer.replaceRegistry(bindings);
+    this.engine = new Engine(entry.generation, loaded, this.invokeThrough(bindings));
   }
 
   async close(): Promise<void> {

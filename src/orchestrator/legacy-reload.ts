@@ -7,7 +7,7 @@ import type { PluginRef } from '../../machines/plugin-slot.js';
 import { toErrorInfo, type ErrorInfo } from '../errors.js';
 import type { StateStore } from '../store/index.js';
 import type { NormalizedOptions } from './options.js';
-import type { PluginHost } from './plugin-host.js';
+import type { PluginHost, PointerWriter } from './plugin-host.js';
 import type { PluginReloadResult } from './reload-result.js';
 import { StepRecorder } from './step-recorder.js';
 import { readManifest } from '../plugins/index.js';
@@ -27,11 +27,13 @@ export interface LegacyReloadFacts {
   name: string;
   sourceDir: string;
   host: PluginHost;
+  /** The legacy path moves the pointer itself (unload, then register): kept for contrast. */
+  pointer: PointerWriter;
   store: StateStore;
   options: NormalizedOptions;
 }
 
-export async function reloadPluginLegacy({ id, target, name, sourceDir, host, store, options }: LegacyReloadFacts): Promise<PluginReloadResult> {
+export async function reloadPluginLegacy({ id, target, name, sourceDir, host, pointer, store, options }: LegacyReloadFacts): Promise<PluginReloadResult> {
   const startedAt = Date.now();
   const recorder = new StepRecorder((state) => legacyWork[state]);
   const previous = host.activeRef(name);
@@ -41,7 +43,7 @@ export async function reloadPluginLegacy({ id, target, name, sourceDir, host, st
   try {
     recorder.enter('unloading');
     if (previous) {
-      host.setActive(name, null);
+      pointer.setActive(name, null);
       // No drain: the old host stopped the plugin with calls in flight.
       await host.process(previous).stop(options.timeouts.graceMs);
       host.processes.delete(previous.instanceId);
@@ -68,7 +70,7 @@ export async function reloadPluginLegacy({ id, target, name, sourceDir, host, st
         reloadId: id,
       };
     });
-    host.setActive(name, candidate);
+    pointer.setActive(name, candidate);
     recorder.close();
   } catch (caught) {
     recorder.close();

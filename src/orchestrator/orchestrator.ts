@@ -16,7 +16,7 @@ import { StateStore, type ActiveMarker } from '../store/index.js';
 import { validateConfigSource, validateDryRun, validatePluginArgs, type InlineConfig, type TryActivateOptions } from './arguments.js';
 import { reloadPluginLegacy } from './legacy-reload.js';
 import { normalizeOrchestratorOptions, type NormalizedOptions, type OrchestratorOptions } from './options.js';
-import { PluginHost } from './plugin-host.js';
+import { PluginHost, type PointerWriter } from './plugin-host.js';
 import { providePluginSlot } from './plugin-slot-actors.js';
 import { provideEngineConfig } from './engine-slot-actors.js';
 import { EngineRuntime } from './engine-runtime.js';
@@ -35,6 +35,7 @@ export class Orchestrator {
   readonly options: NormalizedOptions;
   readonly store: StateStore;
   private readonly host: PluginHost;
+  private readonly pointer: PointerWriter;
   private readonly engines: EngineRuntime;
   private readonly supervisor: Supervisor;
   /** Transitions, results and inspection snapshots, for observers (admin API, live view, metrics). */
@@ -47,11 +48,13 @@ export class Orchestrator {
     this.options = options;
     this.store = new StateStore(options.stateDir);
     this.host = new PluginHost(options);
-    this.engines = new EngineRuntime(this.host, this.store, options);
+    // The one writer of the registry's pointer, claimed here so that no one else can: handed to the slot work only.
+    this.pointer = this.host.claimPointer();
+    this.engines = new EngineRuntime(this.host, this.pointer, this.store, options);
     this.supervisor = new Supervisor(this.host, options, (result) => this.record(result), (attempt, why) => this.restartPlugin(attempt, why));
     const machine = orchestratorMachine.provide({
       actors: {
-        pluginSlot: providePluginSlot(this.host, this.engines, this.store, options),
+        pluginSlot: providePluginSlot(this.host, this.pointer, this.engines, this.store, options),
         engineConfig: provideEngineConfig(this.engines, options),
       },
     });
@@ -223,7 +226,7 @@ export class Orchestrator {
     const target = pluginTarget(slotName);
     const id = this.admit(target, (reloadId) => ({ type: 'LEGACY.BEGIN', name: slotName, reloadId }));
     try {
-      const result = await reloadPluginLegacy({ id, target, name: slotName, sourceDir, host: this.host, store: this.store, options: this.options });
+      const result = await reloadPluginLegacy({ id, target, name: slotName, sourceDir, host: this.host, pointer: this.pointer, store: this.store, options: this.options });
       await this.record(result);
       return result;
     } finally {

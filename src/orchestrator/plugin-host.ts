@@ -1,6 +1,10 @@
 /**
- * The plugin processes and the active pointer. Owned by the orchestrator;
- * the slot actors and the legacy path are the only writers.
+ * The plugin processes and the active pointer (the registry). Reading is
+ * open; moving the pointer is not a method of the host. It takes the
+ * PointerWriter, handed out once (`claimPointer`): the orchestrator claims it
+ * when it is built and gives it only to the slot work that may move the
+ * pointer (plugin swap, swap back and reinstate; the engine's swap and swap
+ * back) and to the legacy path kept for contrast.
  */
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import { PluginFailedError, ProbeFailedError, UnknownPluginError } from '../errors.js';
@@ -10,6 +14,43 @@ import type { NormalizedOptions } from './options.js';
 import type { VersionInfo } from './reload-result.js';
 import { containsSubset } from '../util/contains-subset.js';
 
+/** A read-only window on whatever map is the registry now. */
+class RegistryView implements ReadonlyMap<string, PluginRef> {
+  constructor(private readonly current: () => Map<string, PluginRef>) {}
+  get size(): number {
+    return this.current().size;
+  }
+  get(name: string): PluginRef | undefined {
+    return this.current().get(name);
+  }
+  has(name: string): boolean {
+    return this.current().has(name);
+  }
+  forEach(callback: (ref: PluginRef, name: string, map: ReadonlyMap<string, PluginRef>) => void): void {
+    for (const [name, ref] of this.current()) callback(ref, name, this);
+  }
+  entries() {
+    return this.current().entries();
+  }
+  keys() {
+    return this.current().keys();
+  }
+  values() {
+    return this.current().values();
+  }
+  [Symbol.iterator]() {
+    return this.current()[Symbol.iterator]();
+  }
+}
+
+/** Moves the registry's pointer. Only the holder of the one writer (see PluginHost.claimPointer) can. */
+export interface PointerWriter {
+  /** Point `name` at `ref` (or remove it) and return what it replaced: a plugin swap, swap back or restart. */
+  setActive(name: string, ref: PluginRef | null): PluginRef | null;
+  /** Replace the whole registry (a config swap, or its swap back); returns the map it replaced. */
+  replaceRegistry(next: Map<string, PluginRef>): Map<string, PluginRef>;
+}
+
 export class PluginHost {
   /** instanceId → live process (candidates and active ones alike). */
   readonly processes = new Map<string, PluginProcess>();
@@ -18,7 +59,8 @@ export class PluginHost {
    * swap; replacing the whole map is a config swap. The active engine routes
    * through this very map, so it follows plugin swaps.
    */
-  private active = new Map<string, PluginRef>();
+  #active = new Map<string, PluginRef>();
+  #pointerClaimed = false;
 
   /**
    * New instance → the instance it replaced, from the swap until the new one
@@ -38,28 +80,41 @@ export class PluginHost {
   constructor(private readonly options: NormalizedOptions) {}
 
   activeRef(name: string): PluginRef | null {
-    return this.active.get(name) ?? null;
+    return this.#active.get(name) ?? null;
   }
 
-  /** The live registry map (shared with the active engine). */
-  get registry(): ReadonlyMap<string, PluginRef> {
-    return this.active;
-  }
+  /**
+   * The live registry, read-only: it always shows the current pointers (after plugin and config swaps
+   * alike), and it cannot be written through, so holding the host does not let anyone move the pointer.
+   */
+  readonly registry: ReadonlyMap<string, PluginRef> = new RegistryView(() => this.#active);
 
-  /** Replace the whole registry (a config swap); returns the map it replaced. */
-  replaceRegistry(next: Map<string, PluginRef>): Map<string, PluginRef> {
-    const previous = this.active;
-    this.active = next;
-    return previous;
+  /** The pointer's writer, once: a second claim throws, so nothing but its first holder can move the pointer. */
+  claimPointer(): PointerWriter {
+    if (this.#pointerClaimed) throw new Error('the registry pointer writer was already handed out; only the slot work may move the pointer');
+    this.#pointerClaimed = true;
+    return {
+      setActive: (name, ref) => {
+        const previous = this.#active.get(name) ?? null;
+        if (ref) this.#active.set(name, ref);
+        else this.#active.delete(name);
+        return previous;
+      },
+      replaceRegistry: (next) => {
+        const previous = this.#active;
+        this.#active = next;
+        return previous;
+      },
+    };
   }
 
   /** True when some registry entry runs in this process. */
   isActiveInstance(instanceId: string): boolean {
-    return [...this.active.values()].some((ref) => ref.instanceId === instanceId);
+    return [...this.#active.values()].some((ref) => ref.instanceId === instanceId);
   }
 
   activeNames(): string[] {
-    return [...this.active.keys()].sort();
+    return [...this.#active.keys()].sort();
   }
 
   /** Keep `previous` as the fallback of `current` until confirm or swap-back. */
@@ -94,7 +149,7 @@ export class PluginHost {
 
   /** The active plugin `name` (its process exists); throws UnknownPluginError otherwise. */
   requireActive(name: string): PluginRef {
-    const ref = this.active.get(name);
+    const ref = this.#active.get(name);
     if (!ref || !this.processes.has(ref.instanceId)) throw new UnknownPluginError(name, this.activeNames());
     return ref;
   }
@@ -102,14 +157,6 @@ export class PluginHost {
   /** The process calls for `name` go to right now. */
   activeProcess(name: string): PluginProcess {
     return this.process(this.requireActive(name));
-  }
-
-  /** Point `name` at `ref` (or remove it) and return what it replaced. */
-  setActive(name: string, ref: PluginRef | null): PluginRef | null {
-    const previous = this.active.get(name) ?? null;
-    if (ref) this.active.set(name, ref);
-    else this.active.delete(name);
-    return previous;
   }
 
   versionInfo(ref: PluginRef | null): VersionInfo | null {
@@ -214,7 +261,7 @@ export class PluginHost {
 
   async stopAll(): Promise<void> {
     // Clear first: these exits are requested, not crashes.
-    this.active.clear();
+    this.#active.clear();
     await Promise.all(
       [...this.processes.values()].map(async (process) => {
         await process.stop(this.options.timeouts.graceMs);

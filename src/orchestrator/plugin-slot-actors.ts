@@ -10,7 +10,7 @@ import { CleanupFailedError, ConfirmFailedError, RestartSupersededError, toError
 import { revertPending, type StateStore } from '../store/index.js';
 import { faults } from './faults.js';
 import type { NormalizedOptions } from './options.js';
-import type { PluginHost } from './plugin-host.js';
+import type { PluginHost, PointerWriter } from './plugin-host.js';
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import type { EngineRuntime } from './engine-runtime.js';
 import { readManifest } from '../plugins/index.js';
@@ -24,7 +24,7 @@ const leftBehind = (host: PluginHost, ref: PluginRef | null, stagedDir: string |
   ...(stagedDir ? [`staged copy ${stagedDir}`] : []),
 ];
 
-export function providePluginSlot(host: PluginHost, engines: EngineRuntime, store: StateStore, options: NormalizedOptions) {
+export function providePluginSlot(host: PluginHost, pointer: PointerWriter, engines: EngineRuntime, store: StateStore, options: NormalizedOptions) {
   const log = options.logger;
   const { workMs, handshakeMs, healthMs, probeMs, confirmMs, drainMs, graceMs } = options.timeouts;
   // Every step's bound: its own timeouts, plus workMs of slack for the disk and the processes under it.
@@ -71,7 +71,7 @@ export function providePluginSlot(host: PluginHost, engines: EngineRuntime, stor
         const exit = host.process(candidate).exitError('the restart');
         if (exit) throw exit;
         if (signal.aborted) throw signal.reason;
-        host.setActive(candidate.name, candidate);
+        pointer.setActive(candidate.name, candidate);
         return { type: 'REINSTATED' };
       }, { name: 'reinstate', boundMs: bound(0) }),
 
@@ -105,7 +105,7 @@ export function providePluginSlot(host: PluginHost, engines: EngineRuntime, stor
           throw lateExit ?? signal.reason;
         }
         // No await between the check above and this line: the swap is one synchronous step.
-        const previous = host.setActive(candidate.name, candidate);
+        const previous = pointer.setActive(candidate.name, candidate);
         host.setFallback(candidate, previous);
         return { type: 'SWAPPED', previous };
       }, { name: 'swap', boundMs: bound(0) }),
@@ -128,7 +128,7 @@ export function providePluginSlot(host: PluginHost, engines: EngineRuntime, stor
 
       // The pointer goes back first, synchronously: that part cannot fail. What can fail is the clean-up after it.
       swapBack: fromWork(async ({ failed, previous, staged }) => {
-        host.setActive(failed.name, previous);
+        pointer.setActive(failed.name, previous);
         log.warn({ plugin: failed.name, from: failed.version, to: previous?.version ?? null }, 'the new version failed inside its confirmation window: swapped back');
         try {
           await store.updateActiveMarker((marker) => revertPending(marker, `plugin:${failed.name}`));
