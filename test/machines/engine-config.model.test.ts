@@ -14,7 +14,8 @@
  */
 import { createActor, fromCallback, transition, type EventObject, type SnapshotFrom, type StateValue } from 'xstate';
 import { getShortestPaths, getSimplePaths, getStateNodes, type StatePath } from 'xstate/graph';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { transitionTable } from '../helpers/transitions.js';
 import {
   engineConfigMachine,
   type ConfigReloadRequest,
@@ -767,6 +768,26 @@ describe('engineConfig, told facts out of order', () => {
         const [next] = transition(engineConfigMachine, snapshot, event);
         expect(next.value, `${event.type} in ${state}`).not.toEqual(snapshot.value);
       }
+    }
+  });
+});
+
+describe('the engine slot transitions', () => {
+  const table = transitionTable(engineConfigMachine);
+  // Printed so a run shows every transition the walks above cover.
+  afterAll(() => console.log(['', 'transitions of the engine slot (engineConfigMachine)', ...table.map((line) => `  ${line}`)].join('\n')));
+
+  it('lists every transition of the machine, and the walks above take each one', () => {
+    expect(table.length).toBeGreaterThan(20);
+    const taken = new Set(replayAll().flatMap(({ steps }) => steps.slice(1).map((step, i) => `${steps[i]!.state}|${step.event.type}|${step.state}`)));
+    const children = (state: string): string[] => {
+      const node = getStateNodes(engineConfigMachine).find((n) => n.key === state)!;
+      return node.type === 'compound' ? Object.keys(node.states) : [state];
+    };
+    for (const line of table) {
+      const [, from, event, to] = /^(\S+)\s+--(\S+)(?: \[\S+\])?--> (\S+)$/.exec(line)!;
+      // A compound state's transition is taken from one of its children.
+      expect(children(from!).some((child) => taken.has(`${child}|${event}|${to}`)), line).toBe(true);
     }
   });
 });

@@ -13,7 +13,8 @@
  */
 import { createActor, fromCallback, transition, type EventObject, type SnapshotFrom, type StateValue } from 'xstate';
 import { getShortestPaths, getSimplePaths, getStateNodes, type StatePath } from 'xstate/graph';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { transitionTable } from '../helpers/transitions.js';
 import {
   pluginSlotMachine,
   type PluginRef,
@@ -376,11 +377,13 @@ function expectCandidateDiscarded(replayed: Replayed, reload: Reload, index: num
 // three at once multiply past what a test can replay; each pair walks every state of its kinds).
 const paths = [
   ...getSimplePaths(pluginSlotMachine, { events: (snapshot) => factsFor(snapshot, RELOADS.map((r) => r.request)), input }),
-  // A restart, and a real reload before it (after one, the fixtures' SWAPPED would name the wrong previous plugin).
-  ...getSimplePaths(pluginSlotMachine, {
-    events: (snapshot) => factsFor(snapshot, snapshot.context.request?.reloadId === RESTART.request.reloadId ? [RESTART.request] : [RESTART.request, RELOADS[0].request]),
-    input,
-  }),
+  // A restart, and a real or a dry reload before it (after a restart, the fixtures' SWAPPED would name the wrong previous plugin).
+  ...[RELOADS[0], RELOADS[1]].flatMap((before) =>
+    getSimplePaths(pluginSlotMachine, {
+      events: (snapshot) => factsFor(snapshot, snapshot.context.request?.reloadId === RESTART.request.reloadId ? [RESTART.request] : [RESTART.request, before.request]),
+      input,
+    }),
+  ),
 ];
 
 let replays: Replayed[] | undefined;
@@ -757,5 +760,25 @@ describe('pluginSlot, told facts out of order', () => {
     expect(world.calls).toHaveLength(calls);
     expect(world.current, path).toBe(current);
     expect([...world.stopped, ...world.killed], path).toEqual(dead);
+  });
+});
+
+describe('the plugin slot transitions', () => {
+  const table = transitionTable(pluginSlotMachine);
+  // Printed so a run shows every transition the walks above cover.
+  afterAll(() => console.log(['', 'transitions of the plugin slot (pluginSlotMachine)', ...table.map((line) => `  ${line}`)].join('\n')));
+
+  it('lists every transition of the machine, and the walks above take each one', () => {
+    expect(table.length).toBeGreaterThan(20);
+    const taken = new Set(replayAll().flatMap(({ steps }) => steps.slice(1).map((step, i) => `${steps[i]!.state}|${step.event.type}|${step.state}`)));
+    const children = (state: string): string[] => {
+      const node = getStateNodes(pluginSlotMachine).find((n) => n.key === state)!;
+      return node.type === 'compound' ? Object.keys(node.states) : [state];
+    };
+    for (const line of table) {
+      const [, from, event, to] = /^(\S+)\s+--(\S+)(?: \[\S+\])?--> (\S+)$/.exec(line)!;
+      // A compound state's transition is taken from one of its children.
+      expect(children(from!).some((child) => taken.has(`${child}|${event}|${to}`)), line).toBe(true);
+    }
   });
 });
