@@ -100,6 +100,17 @@ export class ReloadInProgressError extends WfrError {
   }
 }
 
+export class RequestInProgressError extends WfrError {
+  readonly code = 'WFR_REQUEST_IN_PROGRESS';
+  override readonly httpStatus = 409;
+  constructor(requestId: string, target: string, reloadId: string | null) {
+    super(
+      `The request "${requestId}" is already running (${target}${reloadId ? `, reload id ${reloadId}` : ''}); wait for its result, or find it later with GET /api/v1/reloads?requestId=${requestId} or \`wfctl reloads --request-id ${requestId}\`.`,
+      { requestId, target, reloadId },
+    );
+  }
+}
+
 // ---------------------------------------------------------------- staging
 
 export class PluginDirUnreadableError extends WfrError {

@@ -58,6 +58,7 @@ export const reloadResultSchema = z.object({
   previous: targetInfoSchema.nullable(),
   active: targetInfoSchema.nullable(),
   candidate: targetInfoSchema.nullable(),
+  requestId: z.string().optional(),
   cleanupError: errorInfoSchema.optional(),
 });
 
@@ -98,11 +99,14 @@ export const statusSchema = z.object({
 // ---------------------------------------------------------------- requests
 
 const dryRun = z.boolean().default(false);
+/** An idempotency key you choose (e.g. a campaign's id): echoed in the result; asked again, it answers with that reload instead of starting one. */
+const requestId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'requestId: 1 to 128 letters, digits or . _ : - starting with a letter or digit').optional();
 
 export const tryActivatePluginBodySchema = z.strictObject({
   /** The plugin directory, as an absolute path on the host (wfctl resolves relative paths for you). */
   dir: z.string().min(1).max(4096),
   dryRun,
+  requestId,
 });
 
 export const legacyReloadBodySchema = z.strictObject({
@@ -116,6 +120,7 @@ export const tryActivateConfigBodySchema = z
     /** Or the config text itself; its plugin directories must then be absolute paths or relative to the host's working directory. */
     yaml: z.string().min(1).max(1024 * 1024).optional(),
     dryRun,
+    requestId,
   })
   .refine((body) => (body.file === undefined) !== (body.yaml === undefined), 'give exactly one of "file" or "yaml"');
 

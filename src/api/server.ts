@@ -95,7 +95,7 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
 
   api.post('/plugins/:name/try-activate', async (c) => {
     const body = await readJson(c, tryActivatePluginBodySchema);
-    return reloadResponse(c, await host.tryActivatePlugin(c.req.param('name'), body.dir, { dryRun: body.dryRun }));
+    return reloadResponse(c, await host.tryActivatePlugin(c.req.param('name'), body.dir, { dryRun: body.dryRun, ...(body.requestId ? { requestId: body.requestId } : {}) }));
   });
 
   api.post('/plugins/:name/reload', async (c) => {
@@ -109,14 +109,16 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
   api.post('/config/try-activate', async (c) => {
     const body = await readJson(c, tryActivateConfigBodySchema);
     const config = body.yaml === undefined ? body.file! : { yaml: body.yaml };
-    return reloadResponse(c, await host.tryActivateConfig(config, { dryRun: body.dryRun }));
+    return reloadResponse(c, await host.tryActivateConfig(config, { dryRun: body.dryRun, ...(body.requestId ? { requestId: body.requestId } : {}) }));
   });
 
   api.get('/reloads', async (c) => {
     const limit = Number(c.req.query('limit') ?? 100);
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new InvalidArgumentError('limit', 'must be a whole number from 1 to 10000', c.req.query('limit'));
-    // Newest first.
-    return c.json({ reloads: (await host.history()).reverse().slice(0, limit) });
+    const requestId = c.req.query('requestId');
+    // Newest first; only the reloads a client started with this idempotency key, when it asks for one.
+    const history = (await host.history()).reverse().filter((r) => requestId === undefined || r.requestId === requestId);
+    return c.json({ reloads: history.slice(0, limit) });
   });
   api.get('/reloads/:id', async (c) => {
     const id = c.req.param('id');

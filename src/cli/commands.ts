@@ -15,8 +15,11 @@ async function reportReload(options: ClientOptions, run: (client: AdminClient) =
   process.exitCode = isSuccess(result.outcome) ? ExitCode.ok : ExitCode.reloadFailed;
 }
 
-export const pluginTryActivate = (name: string, dir: string, options: ClientOptions & { dryRun?: boolean }) =>
-  reportReload(options, async (client) => (await client.request<ReloadResult>('POST', `/plugins/${encodeURIComponent(name)}/try-activate`, { dir: resolve(dir), dryRun: options.dryRun ?? false })).body);
+/** The body fields every try-activate shares: --dry-run, and --request-id when given. */
+const tryOptions = (options: { dryRun?: boolean; requestId?: string }) => ({ dryRun: options.dryRun ?? false, ...(options.requestId === undefined ? {} : { requestId: options.requestId }) });
+
+export const pluginTryActivate = (name: string, dir: string, options: ClientOptions & { dryRun?: boolean; requestId?: string }) =>
+  reportReload(options, async (client) => (await client.request<ReloadResult>('POST', `/plugins/${encodeURIComponent(name)}/try-activate`, { dir: resolve(dir), ...tryOptions(options) })).body);
 
 export const pluginLegacyReload = (name: string, dir: string, options: ClientOptions & { legacy?: boolean }) => {
   if (!options.legacy) {
@@ -25,8 +28,8 @@ export const pluginLegacyReload = (name: string, dir: string, options: ClientOpt
   return reportReload(options, async (client) => (await client.request<ReloadResult>('POST', `/plugins/${encodeURIComponent(name)}/reload?legacy=true`, { dir: resolve(dir) })).body);
 };
 
-export const configTryActivate = (file: string, options: ClientOptions & { dryRun?: boolean }) =>
-  reportReload(options, async (client) => (await client.request<ReloadResult>('POST', '/config/try-activate', { file: resolve(file), dryRun: options.dryRun ?? false })).body);
+export const configTryActivate = (file: string, options: ClientOptions & { dryRun?: boolean; requestId?: string }) =>
+  reportReload(options, async (client) => (await client.request<ReloadResult>('POST', '/config/try-activate', { file: resolve(file), ...tryOptions(options) })).body);
 
 interface Status {
   engine: { generation: number; digest: string; address: string | null; source: string; requestsInFlight: number } | null;
@@ -72,18 +75,19 @@ export async function status(options: ClientOptions): Promise<void> {
   }
 }
 
-export async function reloads(id: string | undefined, options: ClientOptions & { limit?: string }): Promise<void> {
+export async function reloads(id: string | undefined, options: ClientOptions & { limit?: string; requestId?: string }): Promise<void> {
   const client = await AdminClient.create(options);
   if (id) {
     const { body } = await client.request<ReloadResult>('GET', `/reloads/${encodeURIComponent(id)}`);
     return options.json ? printJson(body) : print(formatResultHuman(body));
   }
   const limit = options.limit ?? '20';
-  const { body } = await client.request<{ reloads: ReloadResult[] }>('GET', `/reloads?limit=${encodeURIComponent(limit)}`);
+  const byRequest = options.requestId === undefined ? '' : `&requestId=${encodeURIComponent(options.requestId)}`;
+  const { body } = await client.request<{ reloads: ReloadResult[] }>('GET', `/reloads?limit=${encodeURIComponent(limit)}${byRequest}`);
   if (options.json) return printJson(body);
-  if (body.reloads.length === 0) return print('no reloads yet');
+  if (body.reloads.length === 0) return print(options.requestId === undefined ? 'no reloads yet' : `no reload with request id "${options.requestId}"`);
   for (const r of body.reloads) {
-    print(`${r.finishedAt}  ${r.id}  ${r.target.padEnd(20)} ${(r.outcome + (r.dryRun ? ' (dry run)' : '') + (r.legacy ? ' (legacy)' : '')).padEnd(22)} ${r.failedStep ? `at ${r.failedStep}: ${r.error?.code}` : ''}`);
+    print(`${r.finishedAt}  ${r.id}  ${r.target.padEnd(20)} ${(r.outcome + (r.dryRun ? ' (dry run)' : '') + (r.legacy ? ' (legacy)' : '')).padEnd(22)} ${r.failedStep ? `at ${r.failedStep}: ${r.error?.code}` : ''}${r.requestId ? `  request ${r.requestId}` : ''}`);
   }
 }
 

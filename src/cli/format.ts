@@ -21,6 +21,7 @@ export function formatResultHuman(result: ReloadResult): string {
   const tail = result.error?.details?.stderrTail;
   if (Array.isArray(tail) && tail.length > 0) lines.push('  last stderr lines of the candidate:', ...tail.slice(-5).map((line) => `    ${String(line)}`));
   lines.push(`  reload id: ${result.id}`);
+  if (result.requestId) lines.push(`  request id: ${result.requestId}`);
   const next = nextStep(result);
   if (next) lines.push(`  ${next}`);
   return lines.join('\n');

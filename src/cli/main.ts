@@ -49,7 +49,8 @@ withClientOptions(
     .description('stage, start, handshake and probe a new version beside the running one; swap only if every check passes')
     .argument('<name>', 'plugin name (the slot)')
     .argument('<dir>', 'the plugin directory (holds plugin.json)')
-    .option('--dry-run', 'run every check, then stop the candidate without swapping'),
+    .option('--dry-run', 'run every check, then stop the candidate without swapping')
+    .option('--request-id <id>', 'an idempotency key you choose: asked again, wfctl gets that reload\'s result instead of starting another (find it with `wfctl reloads --request-id`)'),
 ).action(async (name, dir, options) => (await commands()).pluginTryActivate(name, dir, options));
 
 withClientOptions(
@@ -67,7 +68,8 @@ withClientOptions(
     .command('try-activate')
     .description('build and probe a new engine config beside the running one; swap only if every check passes')
     .argument('<file>', 'the config file (YAML)')
-    .option('--dry-run', 'run every check, then discard the candidate without swapping'),
+    .option('--dry-run', 'run every check, then discard the candidate without swapping')
+    .option('--request-id <id>', 'an idempotency key you choose (see plugin try-activate)'),
 ).action(async (file, options) => (await commands()).configTryActivate(file, options));
 
 withClientOptions(program.command('status').description('the active engine and plugins, reloads running, and the last attempt per target')).action(async (options) => (await commands()).status(options));
@@ -77,7 +79,8 @@ const reloadsCommand = withClientOptions(
     .command('reloads')
     .description('reload history, newest first, or one reload in full')
     .argument('[id]', 'a reload id')
-    .option('--limit <n>', 'how many to list', '20'),
+    .option('--limit <n>', 'how many to list', '20')
+    .option('--request-id <id>', 'only the reloads started with this idempotency key'),
 ).action(async (id, options) => (await commands()).reloads(id, options));
 withClientOptions(
   reloadsCommand

@@ -16,6 +16,24 @@ export interface InlineConfig {
 export interface TryActivateOptions {
   /** Run every check, then stop the candidate without swapping. */
   dryRun?: boolean;
+  /**
+   * An idempotency key chosen by the caller (e.g. a campaign's own id): echoed in the result and the
+   * journal, and findable there. Asked again while that reload runs: WFR_REQUEST_IN_PROGRESS. Asked
+   * again after it finished: its recorded result, without a new reload.
+   */
+  requestId?: string;
+}
+
+/** Letters, digits and . _ : - (1 to 128 characters, starting with a letter or digit). */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export function validateRequestId(options: TryActivateOptions): string | undefined {
+  const { requestId } = options;
+  if (requestId === undefined) return undefined;
+  if (typeof requestId !== 'string' || !REQUEST_ID_PATTERN.test(requestId)) {
+    throw new InvalidArgumentError('requestId', 'must be 1 to 128 letters, digits or . _ : - starting with a letter or digit', requestId);
+  }
+  return requestId;
 }
 
 export function validatePluginArgs(name: unknown, dir: unknown, options: unknown): { name: string; dir: string; dryRun: boolean } {

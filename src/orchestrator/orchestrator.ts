@@ -10,10 +10,10 @@ import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { CONFIG_TARGET, ENGINE_SLOT_ID, orchestratorMachine, pluginTarget, type OrchestratorEvent } from '../../machines/orchestrator.js';
 import type { EngineRef } from '../../machines/engine-config.js';
 import type { PluginSlotContext } from '../../machines/plugin-slot.js';
-import { InvalidArgumentError, ReloadInProgressError, toErrorInfo, type ErrorInfo } from '../errors.js';
+import { InvalidArgumentError, ReloadInProgressError, RequestInProgressError, toErrorInfo, type ErrorInfo } from '../errors.js';
 import type { Manifest } from '../plugins/index.js';
 import { StateStore, type ActiveMarker } from '../store/index.js';
-import { validateConfigSource, validateDryRun, validatePluginArgs, type InlineConfig, type TryActivateOptions } from './arguments.js';
+import { validateConfigSource, validateDryRun, validatePluginArgs, validateRequestId, type InlineConfig, type TryActivateOptions } from './arguments.js';
 import { reloadPluginLegacy } from './legacy-reload.js';
 import { normalizeOrchestratorOptions, type NormalizedOptions, type OrchestratorOptions } from './options.js';
 import { PluginHost, type PointerWriter } from './plugin-host.js';
@@ -43,6 +43,8 @@ export class Orchestrator {
   /** The root actor: admits reloads and owns the slot actors. */
   private readonly root: RootActor;
   private closed = false;
+  /** requestId → the reload it started, while it runs (null until admitted). */
+  private readonly requests = new Map<string, { target: string; reloadId: string | null }>();
 
   private constructor(options: NormalizedOptions) {
     this.options = options;
@@ -89,6 +91,29 @@ export class Orchestrator {
     return orchestrator;
   }
 
+  /**
+   * Run a reload at most once per `requestId`: a second ask while it runs throws
+   * RequestInProgressError; one after it finished gets the journaled result.
+   * Without a requestId, just runs it.
+   */
+  private async once(requestId: string | undefined, target: string, start: (admitted: (reloadId: string) => string) => Promise<ReloadResult>): Promise<ReloadResult> {
+    if (requestId === undefined) return start((reloadId) => reloadId);
+    const running = this.requests.get(requestId);
+    if (running) throw new RequestInProgressError(requestId, running.target, running.reloadId);
+    const entry: { target: string; reloadId: string | null } = { target, reloadId: null };
+    this.requests.set(requestId, entry);
+    try {
+      const done = (await this.history()).findLast((result) => result.requestId === requestId);
+      if (done) {
+        if (done.target !== target) throw new InvalidArgumentError('requestId', `it was already used for ${done.target} (reload ${done.id}); use a new one for ${target}`, requestId);
+        return done;
+      }
+      return await start((reloadId) => (entry.reloadId = reloadId));
+    } finally {
+      this.requests.delete(requestId);
+    }
+  }
+
   private get runDeps(): RunDeps {
     return { logger: this.options.logger, events: this.events, record: (result) => this.record(result) };
   }
@@ -120,25 +145,29 @@ export class Orchestrator {
   async tryActivatePlugin(name: string, dir: string, options: TryActivateOptions = {}): Promise<PluginReloadResult> {
     this.assertOpen();
     const { name: slotName, dir: sourceDir, dryRun } = validatePluginArgs(name, dir, options);
+    const requestId = validateRequestId(options);
     const target = pluginTarget(slotName);
-    const previous = versionOf(this.host.activeRef(slotName));
-    const id = this.admit(target, (reloadId) => ({ type: 'PLUGIN.TRY_ACTIVATE', name: slotName, reloadId, sourceDir, dryRun }));
-    return runReload<VersionInfo>({
-      id,
-      kind: 'plugin',
-      target,
-      name: slotName,
-      source: sourceDir,
-      dryRun,
-      workOf: pluginWorkOf,
-      start: () => this.child(target)!,
-      candidateOf: (context) => {
-        const { candidate, staged } = context as unknown as PluginSlotContext;
-        return versionOf(candidate) ?? (staged && { version: staged.version, digest: staged.digest, pid: null });
-      },
-      previous,
-      activeNow: () => this.host.versionInfo(this.host.activeRef(slotName)),
-    }, this.runDeps);
+    return this.once(requestId, target, (admitted) => {
+      const previous = versionOf(this.host.activeRef(slotName));
+      const id = admitted(this.admit(target, (reloadId) => ({ type: 'PLUGIN.TRY_ACTIVATE', name: slotName, reloadId, sourceDir, dryRun })));
+      return runReload<VersionInfo>({
+        ...(requestId ? { requestId } : {}),
+        id,
+        kind: 'plugin',
+        target,
+        name: slotName,
+        source: sourceDir,
+        dryRun,
+        workOf: pluginWorkOf,
+        start: () => this.child(target)!,
+        candidateOf: (context) => {
+          const { candidate, staged } = context as unknown as PluginSlotContext;
+          return versionOf(candidate) ?? (staged && { version: staged.version, digest: staged.digest, pid: null });
+        },
+        previous,
+        activeNow: () => this.host.versionInfo(this.host.activeRef(slotName)),
+      }, this.runDeps);
+    }) as Promise<PluginReloadResult>;
   }
 
   /**
@@ -181,21 +210,25 @@ export class Orchestrator {
     this.assertOpen();
     const { file, yaml } = validateConfigSource(config);
     const dryRun = validateDryRun(options);
-    const previous = engineInfoOf(this.engines.activeRef());
-    const id = this.admit(CONFIG_TARGET, (reloadId) => ({ type: 'CONFIG.TRY_ACTIVATE', reloadId, file, dryRun, ...(yaml === undefined ? {} : { yaml }) }));
-    return runReload<EngineInfo>({
-      id,
-      kind: 'config',
-      target: CONFIG_TARGET,
-      name: 'engine',
-      source: file,
-      dryRun,
-      workOf: engineWorkOf,
-      start: () => this.child(ENGINE_SLOT_ID)!,
-      candidateOf: (context) => engineInfoOf((context as { candidate: EngineRef | null }).candidate),
-      previous,
-      activeNow: () => engineInfoOf(this.engines.activeRef()),
-    }, this.runDeps);
+    const requestId = validateRequestId(options);
+    return this.once(requestId, CONFIG_TARGET, (admitted) => {
+      const previous = engineInfoOf(this.engines.activeRef());
+      const id = admitted(this.admit(CONFIG_TARGET, (reloadId) => ({ type: 'CONFIG.TRY_ACTIVATE', reloadId, file, dryRun, ...(yaml === undefined ? {} : { yaml }) })));
+      return runReload<EngineInfo>({
+        ...(requestId ? { requestId } : {}),
+        id,
+        kind: 'config',
+        target: CONFIG_TARGET,
+        name: 'engine',
+        source: file,
+        dryRun,
+        workOf: engineWorkOf,
+        start: () => this.child(ENGINE_SLOT_ID)!,
+        candidateOf: (context) => engineInfoOf((context as { candidate: EngineRef | null }).candidate),
+        previous,
+        activeNow: () => engineInfoOf(this.engines.activeRef()),
+      }, this.runDeps);
+    }) as Promise<ConfigReloadResult>;
   }
 
   /**

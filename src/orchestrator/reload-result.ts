@@ -78,6 +78,8 @@ export interface ReloadResult<T extends TargetInfo = TargetInfo> {
   active: T | null;
   /** What was tried. */
   candidate: T | null;
+  /** The caller's idempotency key, when it gave one. */
+  requestId?: string;
   /**
    * Present only when clean-up work after the outcome failed or ran past its bound (WFR_CLEANUP_FAILED,
    * WFR_WORK_TIMEOUT): the outcome stands, and `details.left` names what may have been left behind.

@@ -45,6 +45,8 @@ export interface ReloadRun<T extends TargetInfo> extends Pick<ReloadResult<T>, '
   activeNow: () => T | null;
   /** A restart (boot recovery, the supervisor): it ends `restarted` rather than `activated`, and its error says why it was needed. */
   restart?: { reason: ErrorInfo | null };
+  /** The caller's idempotency key, echoed in the result. */
+  requestId?: string;
 }
 
 /** Drive one reload on a slot actor to a settled state and build its result. */
@@ -105,6 +107,7 @@ export async function runReload<T extends TargetInfo>(run: ReloadRun<T>, { logge
     previous: run.previous,
     active: run.activeNow(),
     candidate,
+    ...(run.requestId ? { requestId: run.requestId } : {}),
     ...(cleanupError ? { cleanupError } : {}),
   };
   await record(result);
