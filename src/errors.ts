@@ -449,6 +449,17 @@ export class RestartSupersededError extends WfrError {
   }
 }
 
+export class ReloadInterruptedError extends WfrError {
+  readonly code = 'WFR_RELOAD_INTERRUPTED';
+  constructor(target: string, reloadId: string, state: string, cleaned: string[]) {
+    super(
+      `The host stopped while reload ${reloadId} of ${target} was in "${state}". On restart it ${cleaned.length ? `released what the reload had started: ${cleaned.join('; ')}` : 'found nothing of it left to release'}. ` +
+        `What is active is what active.json names (a swap that was not confirmed was put back); run the reload again.`,
+      { target, reloadId, state, cleaned },
+    );
+  }
+}
+
 // ---------------------------------------------------------------- bounded work
 
 export class WorkTimeoutError extends WfrError {

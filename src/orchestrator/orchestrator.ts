@@ -21,6 +21,7 @@ import { providePluginSlot } from './plugin-slot-actors.js';
 import { provideEngineConfig } from './engine-slot-actors.js';
 import { EngineRuntime } from './engine-runtime.js';
 import { HostEvents } from './host-events.js';
+import { IntentLog } from './intent-log.js';
 import { recoverAndStart } from './recovery.js';
 import { engineInfoOf, engineWorkOf, pluginWorkOf, runReload, versionOf, type RunDeps } from './run-reload.js';
 import { pluginStatuses, type PluginStatus } from './status.js';
@@ -43,6 +44,8 @@ export class Orchestrator {
   /** The root actor: admits reloads and owns the slot actors. */
   private readonly root: RootActor;
   private closed = false;
+  /** The intent record of each reload in progress (what a restart after a crash must release). */
+  private readonly intents: IntentLog;
   /** requestId → the reload it started, while it runs (null until admitted). */
   private readonly requests = new Map<string, { target: string; reloadId: string | null }>();
 
@@ -50,6 +53,7 @@ export class Orchestrator {
     this.options = options;
     this.store = new StateStore(options.stateDir);
     this.host = new PluginHost(options);
+    this.intents = new IntentLog(this.store.root, (path) => this.store.toStatePath(path), options.logger);
     // The one writer of the registry's pointer, claimed here so that no one else can: handed to the slot work only.
     this.pointer = this.host.claimPointer();
     this.engines = new EngineRuntime(this.host, this.pointer, this.store, options);
@@ -115,7 +119,7 @@ export class Orchestrator {
   }
 
   private get runDeps(): RunDeps {
-    return { logger: this.options.logger, events: this.events, record: (result) => this.record(result) };
+    return { logger: this.options.logger, events: this.events, intents: this.intents, record: (result) => this.record(result) };
   }
 
   private child(id: string): AnyActorRef | undefined {
@@ -124,14 +128,18 @@ export class Orchestrator {
 
   /**
    * Ask the root actor to admit a reload on `target`: it decides, and answers
-   * in its context (the send is processed at once). Throws
-   * ReloadInProgressError (with the blocking reload's id) when it refused.
+   * in its context (the send is processed at once). The reload's intent
+   * record is on disk before the root hears of it, so no work starts without
+   * one. Throws ReloadInProgressError (with the blocking reload's id) when it
+   * refused.
    */
-  private admit(target: string, event: (id: string) => OrchestratorEvent): string {
+  private async admit(target: string, event: (id: string) => OrchestratorEvent, intent: { source: string; requestId?: string | undefined }): Promise<string> {
     const id = newReloadId();
+    await this.intents.begin({ id, target, source: intent.source, startedAt: new Date().toISOString(), ...(intent.requestId ? { requestId: intent.requestId } : {}) });
     this.root.send(event(id));
     const { inFlight, lastRefusal } = this.root.getSnapshot().context;
     if (inFlight[target] === id) return id;
+    await this.intents.end(id);
     if (lastRefusal?.reloadId === id) throw new ReloadInProgressError(lastRefusal.blocking.target, lastRefusal.blocking.reloadId);
     throw new Error(`the orchestrator neither admitted nor refused reload ${id} of ${target}`);
   }
@@ -147,9 +155,9 @@ export class Orchestrator {
     const { name: slotName, dir: sourceDir, dryRun } = validatePluginArgs(name, dir, options);
     const requestId = validateRequestId(options);
     const target = pluginTarget(slotName);
-    return this.once(requestId, target, (admitted) => {
+    return this.once(requestId, target, async (admitted) => {
       const previous = versionOf(this.host.activeRef(slotName));
-      const id = admitted(this.admit(target, (reloadId) => ({ type: 'PLUGIN.TRY_ACTIVATE', name: slotName, reloadId, sourceDir, dryRun })));
+      const id = admitted(await this.admit(target, (reloadId) => ({ type: 'PLUGIN.TRY_ACTIVATE', name: slotName, reloadId, sourceDir, dryRun }), { source: sourceDir, requestId }));
       return runReload<VersionInfo>({
         ...(requestId ? { requestId } : {}),
         id,
@@ -177,9 +185,9 @@ export class Orchestrator {
    * `rolledBack` when a check failed. Throws ReloadInProgressError when a
    * reload of that plugin (or a config reload) is running.
    */
-  private restartPlugin({ staged, replacing }: RestartAttempt, reason: ErrorInfo | null): Promise<PluginReloadResult> {
+  private async restartPlugin({ staged, replacing }: RestartAttempt, reason: ErrorInfo | null): Promise<PluginReloadResult> {
     const target = pluginTarget(staged.name);
-    const id = this.admit(target, (reloadId) => ({ type: 'PLUGIN.RESTART', name: staged.name, reloadId, staged, replacing }));
+    const id = await this.admit(target, (reloadId) => ({ type: 'PLUGIN.RESTART', name: staged.name, reloadId, staged, replacing }), { source: replacing ? 'supervisor' : 'restart' });
     return runReload<VersionInfo>(
       {
         id,
@@ -211,9 +219,9 @@ export class Orchestrator {
     const { file, yaml } = validateConfigSource(config);
     const dryRun = validateDryRun(options);
     const requestId = validateRequestId(options);
-    return this.once(requestId, CONFIG_TARGET, (admitted) => {
+    return this.once(requestId, CONFIG_TARGET, async (admitted) => {
       const previous = engineInfoOf(this.engines.activeRef());
-      const id = admitted(this.admit(CONFIG_TARGET, (reloadId) => ({ type: 'CONFIG.TRY_ACTIVATE', reloadId, file, dryRun, ...(yaml === undefined ? {} : { yaml }) })));
+      const id = admitted(await this.admit(CONFIG_TARGET, (reloadId) => ({ type: 'CONFIG.TRY_ACTIVATE', reloadId, file, dryRun, ...(yaml === undefined ? {} : { yaml }) }), { source: file, requestId }));
       return runReload<EngineInfo>({
         ...(requestId ? { requestId } : {}),
         id,
@@ -257,7 +265,7 @@ export class Orchestrator {
     this.assertOpen();
     const { name: slotName, dir: sourceDir } = validatePluginArgs(name, dir, {});
     const target = pluginTarget(slotName);
-    const id = this.admit(target, (reloadId) => ({ type: 'LEGACY.BEGIN', name: slotName, reloadId }));
+    const id = await this.admit(target, (reloadId) => ({ type: 'LEGACY.BEGIN', name: slotName, reloadId }), { source: sourceDir });
     try {
       const result = await reloadPluginLegacy({ id, target, name: slotName, sourceDir, host: this.host, pointer: this.pointer, store: this.store, options: this.options });
       await this.record(result);
@@ -265,6 +273,7 @@ export class Orchestrator {
     } finally {
       // The legacy path runs outside the slots, so it tells the root itself that it is done.
       this.root.send({ type: 'LEGACY.END', name: slotName, reloadId: id });
+      await this.intents.end(id);
     }
   }
 

@@ -4,9 +4,12 @@
  * start the confirmed set.
  */
 import { CONFIG_TARGET } from '../../machines/orchestrator.js';
-import { RecoveredUnconfirmedError, toErrorInfo, type ErrorInfo } from '../errors.js';
+import { rm } from 'node:fs/promises';
+import { RecoveredUnconfirmedError, ReloadInterruptedError, toErrorInfo, type ErrorInfo } from '../errors.js';
+import { killStaleGroup } from '../plugins/index.js';
 import type { StagedPlugin } from '../../machines/plugin-slot.js';
-import { revertPending, type ActiveMarker, type PendingSwap, type StateStore } from '../store/index.js';
+import { readIntents, removeIntent, removeIntentDebris, revertPending, type ActiveMarker, type Intent, type PendingSwap, type StateStore } from '../store/index.js';
+import { engineWorkOf, pluginWorkOf } from './run-reload.js';
 import type { Logger } from 'pino';
 import type { EngineRuntime } from './engine-runtime.js';
 import type { PluginReloadResult, ReloadResult, TargetInfo } from './reload-result.js';
@@ -67,6 +70,7 @@ export async function recoverAndStart(found: ActiveMarker, { store, engines, log
     for (const [target, swap] of pending) await record(recoveredResult(target, swap, found, marker));
   }
   await store.removeDebris();
+  await releaseInterrupted(store, marker, new Set(pending.map(([, swap]) => swap.reloadId)), { logger, record });
   // Each confirmed plugin starts through its slot, like any reload, and is journaled (`restarted`, or
   // `rolledBack` with the step that failed); one that will not start is retried by the supervisor.
   for (const [name, entry] of Object.entries(marker.plugins)) {
@@ -82,4 +86,63 @@ export async function recoverAndStart(found: ActiveMarker, { store, engines, log
   } catch (error) {
     logger.error({ err: toErrorInfo(error) }, 'could not restart the active engine');
   }
+}
+
+/**
+ * Every intent record still on disk is a reload the host died in. Kill what is
+ * left of its candidate's process group (a child that outlived the candidate),
+ * remove a staged copy it created that active.json does not use, and journal it
+ * as `interrupted`, unless the pending-swap recovery above already journaled it
+ * as `recovered`.
+ */
+async function releaseInterrupted(store: StateStore, marker: ActiveMarker, recovered: Set<string>, { logger, record }: Pick<RecoveryDeps, 'logger' | 'record'>): Promise<void> {
+  for (const { id, intent } of await readIntents(store.root)) {
+    if (!intent) {
+      logger.warn({ reloadId: id }, 'an unreadable intent record was removed');
+      await removeIntent(store.root, id);
+      continue;
+    }
+    const cleaned: string[] = [];
+    if (intent.candidate) {
+      const killed = await killStaleGroup(intent.candidate.pid, intent.candidate.startTicks);
+      if (killed.length > 0) cleaned.push(`the candidate ${intent.candidate.version}'s process group ${intent.candidate.pid} (killed ${killed.join(', ')})`);
+    }
+    if (intent.staged?.createdByReload) {
+      const used = Object.values(marker.plugins).some((entry) => entry.dir === intent.staged!.dir);
+      if (!used) {
+        await rm(store.fromStatePath(intent.staged.dir), { recursive: true, force: true });
+        cleaned.push(`the staged copy ${intent.staged.dir}`);
+      }
+    }
+    if (!recovered.has(id)) await record(interruptedResult(intent, cleaned));
+    await removeIntent(store.root, id);
+  }
+  await removeIntentDebris(store.root);
+}
+
+/** The journal entry for a reload the host died in. */
+function interruptedResult(intent: Intent, cleaned: string[]): ReloadResult {
+  const now = new Date().toISOString();
+  const config = intent.target === CONFIG_TARGET;
+  const work = (config ? engineWorkOf : pluginWorkOf)(intent.state) ?? intent.state;
+  return {
+    id: intent.id,
+    kind: config ? 'config' : 'plugin',
+    target: intent.target,
+    name: config ? 'engine' : intent.target.slice('plugin:'.length),
+    source: intent.source,
+    dryRun: false,
+    legacy: false,
+    outcome: 'interrupted',
+    startedAt: intent.startedAt,
+    finishedAt: now,
+    ms: Math.max(0, Date.parse(now) - Date.parse(intent.startedAt)),
+    steps: [],
+    failedStep: work,
+    error: new ReloadInterruptedError(intent.target, intent.id, intent.state, cleaned).toJSON(),
+    previous: null,
+    active: null,
+    candidate: intent.candidate ? { version: intent.candidate.version, digest: '', pid: intent.candidate.pid } : null,
+    ...(intent.requestId ? { requestId: intent.requestId } : {}),
+  };
 }

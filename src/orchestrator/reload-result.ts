@@ -20,7 +20,9 @@ export type ReloadOutcome =
   /** Journal only: the supervisor restarted an active plugin that crashed (same version). */
   | 'restarted'
   /** Journal only: the plugin kept crashing; the supervisor gave up and marked it failed. */
-  | 'crashed';
+  | 'crashed'
+  /** Journal only: the host died during this reload; the next start released what it had started (see `error.details.cleaned`). */
+  | 'interrupted';
 
 export interface ReloadStep {
   /** The machine state the slot was in. */
@@ -116,6 +118,8 @@ function formatOutcome(result: ReloadResult): string {
       return `${result.target}: ${result.error?.message}`;
     case 'recovered':
       return `${result.target}: recovered at restart: ${result.error?.message}`;
+    case 'interrupted':
+      return `${result.target}: interrupted at ${result.failedStep}: ${result.error?.message}`;
     case 'failed':
       return `${result.target}: LEGACY reload failed at ${result.failedStep}: ${result.error?.message} The old version was already unloaded; nothing is active.`;
     default:

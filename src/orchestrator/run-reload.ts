@@ -10,12 +10,14 @@ import { pluginSlotSettledStates, pluginSlotWork, type PluginRef } from '../../m
 import { InvalidArgumentError, type ErrorInfo } from '../errors.js';
 import { faults } from './faults.js';
 import type { HostEvents } from './host-events.js';
+import type { IntentLog } from './intent-log.js';
 import type { EngineInfo, ReloadOutcome, ReloadResult, TargetInfo, VersionInfo } from './reload-result.js';
 import { leafState, StepRecorder } from './step-recorder.js';
 
 export interface RunDeps {
   logger: Logger;
   events: HostEvents;
+  intents: IntentLog;
   record: (result: ReloadResult) => Promise<void>;
 }
 
@@ -50,7 +52,7 @@ export interface ReloadRun<T extends TargetInfo> extends Pick<ReloadResult<T>, '
 }
 
 /** Drive one reload on a slot actor to a settled state and build its result. */
-export async function runReload<T extends TargetInfo>(run: ReloadRun<T>, { logger, events, record }: RunDeps): Promise<ReloadResult<T>> {
+export async function runReload<T extends TargetInfo>(run: ReloadRun<T>, { logger, events, intents, record }: RunDeps): Promise<ReloadResult<T>> {
   const startedAt = Date.now();
   const recorder = new StepRecorder(run.workOf);
   let candidate: T | null = null;
@@ -63,6 +65,7 @@ export async function runReload<T extends TargetInfo>(run: ReloadRun<T>, { logge
     // Test-only crash points are reload boundaries; a restart at boot passing the same states must not trip them.
     if (!run.restart) faults.reachedState(state);
     candidate = run.candidateOf(snapshot.context) ?? candidate;
+    intents.update(run.id, state, snapshot.context);
     const error = snapshot.context.error as ErrorInfo | null;
     if (error && !failure) {
       failure = error;
@@ -111,5 +114,7 @@ export async function runReload<T extends TargetInfo>(run: ReloadRun<T>, { logge
     ...(cleanupError ? { cleanupError } : {}),
   };
   await record(result);
+  // Journaled: the intent is fulfilled.
+  await intents.end(run.id);
   return result;
 }

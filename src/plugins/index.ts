@@ -7,3 +7,4 @@ export type { InitializeReply } from './contract.js';
 export { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, PROTOCOL_VERSION } from './cookie.js';
 export { RpcConnection } from './rpc/connection.js';
 export { createLineSplitter } from './rpc/line-splitter.js';
+export { killStaleGroup } from './stale-group.js';

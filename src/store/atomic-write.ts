@@ -19,18 +19,19 @@ export async function fsyncDir(dir: string): Promise<void> {
  * rename over the target, then fsync the directory (the step write-file-atomic
  * skips, without which the rename itself can be lost).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, { durable = true }: { durable?: boolean } = {}): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(tmp, 'wx', 0o644);
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      // Not durable: still never torn (the rename is atomic), but a power loss may lose it; a crashed process does not.
+      if (durable) await handle.sync();
     } finally {
       await handle.close();
     }
     await rename(tmp, path);
-    await fsyncDir(dirname(path));
+    if (durable) await fsyncDir(dirname(path));
   } catch (error) {
     await rm(tmp, { force: true }).catch(() => {});
     throw new StateWriteError(path, error);

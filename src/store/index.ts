@@ -7,3 +7,5 @@ export { stagePlugin, removeStagedPlugin } from './stage-plugin.js';
 export type { ReadManifest, StagedPluginDir, StagingManifest } from './stage-plugin.js';
 export { acquireStateLock, processStartTicks } from './state-lock.js';
 export type { StateLock } from './state-lock.js';
+export { intentSchema, readIntents, removeIntent, removeIntentDebris, writeIntent } from './intents.js';
+export type { Intent } from './intents.js';

@@ -151,8 +151,11 @@ describe('POST /api/v1/plugins/:name/try-activate', () => {
   });
 
   it('answers 409 with the id of the reload already running on that plugin', async () => {
-    // Admitted synchronously; it stays in the handshake until the handshake timeout.
-    const running = t.host.tryActivatePlugin('fake', await makePluginDir({ flags: ['hang-initialize'] }));
+    // It stays in the handshake until the handshake timeout; admitted once its intent record is written and its slot stages it.
+    const dir = await makePluginDir({ flags: ['hang-initialize'] });
+    const admitted = t.waitForState('plugin:fake', 'staging');
+    const running = t.host.tryActivatePlugin('fake', dir);
+    await admitted;
     const status = await expectJson(request('/api/v1/status'), 200, statusSchema);
     const error = await expectError(tryActivate('fake', { version: '2.0.0' }), 409, 'WFR_RELOAD_IN_PROGRESS');
     const finished = await running;

@@ -95,7 +95,11 @@ describe('concurrent reloads', () => {
   afterEach(() => t.close());
 
   it('a second reload of the same plugin is refused with the id of the one in flight', async () => {
-    const slow = t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }));
+    const dir = await makePluginDir({ version: '2.0.0' });
+    // Admitted once its intent record is written: wait for its slot to start, then ask again.
+    const admitted = t.waitForState('plugin:fake', 'staging');
+    const slow = t.host.tryActivatePlugin('fake', dir);
+    await admitted;
     const refused = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '3.0.0' })).catch((e: unknown) => e);
     const legacyRefused = await t.host.reloadPluginLegacy('fake', await makePluginDir({ version: '3.0.0' })).catch((e: unknown) => e);
     const first = await slow;
@@ -109,12 +113,18 @@ describe('concurrent reloads', () => {
 
   it('a plugin reload is refused while a config reload runs, and the reverse, each naming the one in flight', async () => {
     const { writeConfig } = await import('../helpers/configs.js');
-    const configReload = t.host.tryActivateConfig(await writeConfig());
+    const config = await writeConfig();
+    const configAdmitted = t.waitForState('engine', 'staging');
+    const configReload = t.host.tryActivateConfig(config);
+    await configAdmitted;
     const pluginRefused = await t.host.tryActivatePlugin('fake', await makePluginDir()).catch((e: unknown) => e);
     const first = await configReload;
     expect(pluginRefused).toMatchObject({ code: 'WFR_RELOAD_IN_PROGRESS', details: { target: 'config', inFlightId: first.id } });
 
-    const pluginReload = t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }));
+    const pluginDir = await makePluginDir({ version: '2.0.0' });
+    const pluginAdmitted = t.waitForState('plugin:fake', 'staging');
+    const pluginReload = t.host.tryActivatePlugin('fake', pluginDir);
+    await pluginAdmitted;
     const configRefused = await t.host.tryActivateConfig(await writeConfig()).catch((e: unknown) => e);
     const second = await pluginReload;
     expect(configRefused).toMatchObject({ code: 'WFR_RELOAD_IN_PROGRESS', details: { target: 'plugin:fake', inFlightId: second.id } });

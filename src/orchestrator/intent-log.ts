@@ -1,0 +1,54 @@
+/**
+ * Keeps each running reload's intent record (src/store/intents.ts) current:
+ * written before the reload is admitted, updated as it reaches new states
+ * (the staged copy, the candidate's process and its start time), removed once
+ * its result is journaled. Writes for one reload are serialised.
+ */
+import type { Logger } from 'pino';
+import { toErrorInfo } from '../errors.js';
+import { processStartTicks, removeIntent, writeIntent, type Intent } from '../store/index.js';
+
+export class IntentLog {
+  private readonly chains = new Map<string, { intent: Intent; chain: Promise<void> }>();
+
+  constructor(
+    private readonly root: string,
+    private readonly toStatePath: (path: string) => string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The record exists on disk when this resolves. */
+  async begin(intent: Omit<Intent, 'state' | 'staged' | 'candidate'>): Promise<void> {
+    const full: Intent = { ...intent, state: 'admitted', staged: null, candidate: null };
+    const chain = writeIntent(this.root, full);
+    this.chains.set(intent.id, { intent: full, chain: chain.catch(() => {}) });
+    await chain;
+  }
+
+  /** The reload moved on: record its state, and what it has staged and started so far (from the slot's context). */
+  update(id: string, state: string, context: Record<string, unknown>): void {
+    const entry = this.chains.get(id);
+    if (!entry) return;
+    const staged = context.staged as { dir?: string; createdByReload?: boolean } | null | undefined;
+    const candidate = context.candidate as { version?: string; pid?: number } | null | undefined;
+    entry.chain = entry.chain.then(async () => {
+      const next: Intent = { ...entry.intent, state };
+      if (staged?.dir) next.staged = { dir: this.toStatePath(staged.dir), createdByReload: staged.createdByReload === true };
+      if (candidate?.pid && entry.intent.candidate?.pid !== candidate.pid) {
+        next.candidate = { version: candidate.version ?? '', pid: candidate.pid, startTicks: await processStartTicks(candidate.pid) };
+      }
+      // What recovery must release (a staged copy, a process) is written durably; a state change alone need not be.
+      const durable = JSON.stringify([next.staged, next.candidate]) !== JSON.stringify([entry.intent.staged, entry.intent.candidate]);
+      entry.intent = next;
+      await writeIntent(this.root, next, { durable }).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record'));
+    });
+  }
+
+  /** The result is journaled: the intent is fulfilled. */
+  async end(id: string): Promise<void> {
+    const entry = this.chains.get(id);
+    this.chains.delete(id);
+    await entry?.chain;
+    await removeIntent(this.root, id).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not remove the intent record'));
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Interrupted reloads are journaled and cleaned up: a real host is SIGKILLed
+ * while a candidate that spawned a child of its own hangs in its handshake.
+ * The candidate exits when its stdin closes, but its child would live on. The
+ * restarted host kills what is left of the candidate's process group, removes
+ * its staged copy, and journals the reload as `interrupted`, which the client
+ * finds by the requestId it sent.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { reloadListSchema } from '../../src/api/schemas.js';
+import { writeConfig } from '../helpers/configs.js';
+import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
+import { startServe } from '../helpers/serve.js';
+import { scaled } from '../helpers/slowdown.js';
+
+/** Live processes whose process group is `pgid`. */
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return fields[0] !== 'Z' && Number(fields[2]) === pgid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function until<T>(what: string, check: () => T | null | undefined | false): Promise<T> {
+  const deadline = Date.now() + scaled(10_000);
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+it('a host killed mid-handshake: the restart kills the candidate group, removes its staged copy, and journals it as interrupted', async () => {
+  const stateDir = await tempDir('wfr-interrupt-');
+  const doomed = await startServe(stateDir, await writeConfig({ tag: 'A' }));
+  const token = (await readFile(join(stateDir, 'admin.token'), 'utf8')).trim();
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const candidateDir = await makePluginDir({ version: '2.0.0', flags: ['spawn-grandchild', 'hang-initialize'] });
+  const request = fetch(`http://${doomed.admin}/api/v1/plugins/fake/try-activate`, { method: 'POST', headers, body: JSON.stringify({ dir: candidateDir, requestId: 'campaign-9.host-3' }) }).then(
+    (response) => response.status,
+    () => 'connection lost',
+  );
+
+  // The intent record names the candidate once it runs; its child has joined its process group.
+  const intentFile = await until('the intent record', () => readdirSync(join(stateDir, 'intents')).find((name) => name.endsWith('.json')));
+  const intent = await until('the candidate in the intent record', () => {
+    const parsed = JSON.parse(readFileSync(join(stateDir, 'intents', intentFile), 'utf8'));
+    return parsed.candidate ? parsed : null;
+  });
+  const pgid: number = intent.candidate.pid;
+  await until('the candidate child', () => groupMembers(pgid).length >= 2);
+  expect(intent).toMatchObject({ target: 'plugin:fake', requestId: 'campaign-9.host-3', staged: { createdByReload: true } });
+  expect(existsSync(join(stateDir, intent.staged.dir))).toBe(true);
+
+  doomed.process.kill('SIGKILL');
+  await doomed.process;
+  expect(await request).toBe('connection lost');
+  // The candidate itself exits when its stdin closes; its child does not.
+  await until('the candidate to exit', () => !groupMembers(pgid).includes(pgid));
+  expect(groupMembers(pgid).length).toBeGreaterThan(0);
+
+  const restarted = await startServe(stateDir);
+  try {
+    expect(groupMembers(pgid)).toEqual([]);
+    expect(existsSync(join(stateDir, intent.staged.dir))).toBe(false);
+    expect(readdirSync(join(stateDir, 'intents')).filter((name) => !name.startsWith('.'))).toEqual([]);
+    const found = await fetch(`http://${restarted.admin}/api/v1/reloads?requestId=campaign-9.host-3`, { headers });
+    const [interrupted, ...more] = reloadListSchema.parse(await found.json()).reloads;
+    expect(more).toEqual([]);
+    expect(interrupted).toMatchObject({ id: intent.id, outcome: 'interrupted', failedStep: 'handshake', requestId: 'campaign-9.host-3', error: { code: 'WFR_RELOAD_INTERRUPTED' } });
+    expect(interrupted!.error!.message).toContain(`process group ${pgid}`);
+    expect(interrupted!.error!.message).toContain(`the staged copy ${intent.staged.dir}`);
+    // What serves is what active.json named: the old version, restarted.
+    const status = await fetch(`http://${restarted.admin}/api/v1/status`, { headers }).then((r) => r.json() as Promise<{ plugins: Array<{ version: string }> }>);
+    expect(status.plugins.map((p) => p.version)).toEqual(['1.0.0']);
+  } finally {
+    await restarted.stop();
+  }
+});
