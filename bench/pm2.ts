@@ -5,7 +5,7 @@
  * side by side in one run.
  */
 import { readFileSync } from 'node:fs';
-import { copyFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -65,14 +65,25 @@ await copyFile(join(root, 'bench/fixtures/pm2-app.cjs'), join(app, 'app.cjs'));
 await writeFile(join(app, 'version.txt'), '1');
 const pm2Port = await freePort();
 const debug = (what: string) => process.env.BENCH_DEBUG && console.error(`[pm2 bench] ${what}`);
-const pm2 = (...args: string[]) => (debug(`pm2 ${args.join(' ')}`), execa(join(root, 'node_modules/.bin/pm2'), args, {
-      env: { PM2_HOME: pm2Home, PORT: String(pm2Port) },
-      reject: false,
-      // pm2's CLI can wait a long time on a reload of a crashing app: bound it, and report the timeout in the table.
-      timeout: PM2_COMMAND_TIMEOUT_MS,
-      // The daemon it spawns must not hold our pipes open.
-      stdin: 'ignore',
-    }));
+let pm2Calls = 0;
+/**
+ * One pm2 command, bounded. Its output goes to a file, never a pipe: the daemon a pm2 command may spawn
+ * inherits its stdio, and a pipe it holds open would keep the command from ever finishing for us.
+ */
+const pm2 = async (...args: string[]) => {
+  debug(`pm2 ${args.join(' ')}`);
+  const out = join(work, `pm2-out-${++pm2Calls}.txt`);
+  const result = await execa(join(root, 'node_modules/.bin/pm2'), args, {
+    env: { PM2_HOME: pm2Home, PORT: String(pm2Port) },
+    reject: false,
+    // pm2's CLI can wait a long time on a reload of a crashing app: bound it, and report the timeout in the table.
+    timeout: PM2_COMMAND_TIMEOUT_MS,
+    stdin: 'ignore',
+    stdout: { file: out },
+    stderr: 'ignore',
+  });
+  return { timedOut: result.timedOut, exitCode: result.exitCode, stdout: await readFile(out, 'utf8').catch(() => '') };
+};
 const pm2Up = async () => {
   const list = JSON.parse((await pm2('jlist')).stdout || '[]') as Array<{ pm2_env: { status: string } }>;
   return `${list.filter((p) => p.pm2_env.status === 'online').length}/${list.length} workers online`;
