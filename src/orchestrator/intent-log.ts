@@ -10,6 +10,19 @@ import { processStartTicks, removeIntent, writeIntent, type Intent } from '../st
 
 export class IntentLog {
   private readonly chains = new Map<string, { intent: Intent; chain: Promise<void> }>();
+  /** Every write and removal not finished yet (close() waits for them: nothing writes after the host is closed). */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => {});
+    return work;
+  }
+
+  /** Resolves once every write and removal started so far has finished. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
 
   constructor(
     private readonly root: string,
@@ -20,7 +33,7 @@ export class IntentLog {
   /** The record exists on disk when this resolves. */
   async begin(intent: Omit<Intent, 'state' | 'staged' | 'candidate'>): Promise<void> {
     const full: Intent = { ...intent, state: 'admitted', staged: null, candidate: null };
-    const chain = writeIntent(this.root, full);
+    const chain = this.track(writeIntent(this.root, full));
     this.chains.set(intent.id, { intent: full, chain: chain.catch(() => {}) });
     await chain;
   }
@@ -31,7 +44,7 @@ export class IntentLog {
     if (!entry) return;
     const staged = context.staged as { dir?: string; createdByReload?: boolean } | null | undefined;
     const candidate = context.candidate as { version?: string; pid?: number } | null | undefined;
-    entry.chain = entry.chain.then(async () => {
+    entry.chain = this.track(entry.chain.then(async () => {
       const next: Intent = { ...entry.intent, state };
       if (staged?.dir) next.staged = { dir: this.toStatePath(staged.dir), createdByReload: staged.createdByReload === true };
       if (candidate?.pid && entry.intent.candidate?.pid !== candidate.pid) {
@@ -41,7 +54,7 @@ export class IntentLog {
       const durable = JSON.stringify([next.staged, next.candidate]) !== JSON.stringify([entry.intent.staged, entry.intent.candidate]);
       entry.intent = next;
       await writeIntent(this.root, next, { durable }).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record'));
-    });
+    }));
   }
 
   /** The result is journaled: the intent is fulfilled. */
@@ -49,6 +62,6 @@ export class IntentLog {
     const entry = this.chains.get(id);
     this.chains.delete(id);
     await entry?.chain;
-    await removeIntent(this.root, id).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not remove the intent record'));
+    await this.track(removeIntent(this.root, id)).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not remove the intent record'));
   }
 }

@@ -319,6 +319,8 @@ export class Orchestrator {
     this.closed = true;
     this.supervisor.stop();
     this.root.stop();
+    // Intent records being written or removed finish first: nothing touches the state directory after close().
+    await this.intents.idle();
     await this.engines.close();
     await this.host.stopAll();
     await this.store.close();

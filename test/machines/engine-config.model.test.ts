@@ -14,8 +14,8 @@
  */
 import { createActor, fromCallback, transition, type EventObject, type SnapshotFrom, type StateValue } from 'xstate';
 import { getShortestPaths, getSimplePaths, getStateNodes, type StatePath } from 'xstate/graph';
-import { afterAll, describe, expect, it } from 'vitest';
-import { transitionTable } from '../helpers/transitions.js';
+import { describe, expect, it } from 'vitest';
+import { describeCleanupFailures, describeTransitions } from './shared-walks.js';
 import {
   engineConfigMachine,
   type ConfigReloadRequest,
@@ -638,41 +638,7 @@ describe('engineConfig, walked along every simple path', () => {
   });
 });
 
-describe('engineConfig, when clean-up work fails', () => {
-  // Where each clean-up ends, whether it succeeds or not: the outcome was decided before it started.
-  const endsIn: Record<string, string> = { swappingBack: 'rolledBack', draining: 'active', stoppingCandidate: 'dryRunPassed', rollingBack: 'rolledBack' };
-
-  it('ends the reload where the clean-up would have, with cleanupError set, the first error kept, no new work and the pointer unmoved', () => {
-    const seen = new Set<string>();
-    for (const { path, steps } of replayAll()) {
-      steps.forEach((step, i) => {
-        if (step.event.type !== 'CLEANUP_FAILED') return;
-        const before = steps[i - 1]!;
-        seen.add(before.state);
-        expect(Object.keys(endsIn), path).toContain(before.state);
-        expect(step.state, path).toBe(endsIn[before.state]);
-        expect(step.context.cleanupError, path).toEqual(CLEANUP_FAILED.error);
-        expect(step.context.error, path).toEqual(before.context.error);
-        expect(step.invoked, path).toEqual([]);
-        expect(step.current, path).toBe(before.current);
-      });
-    }
-    // Every clean-up state was walked into a failure at least once.
-    expect([...seen].sort()).toEqual(Object.keys(endsIn).sort());
-  });
-
-  it('clears cleanupError when the next reload starts', () => {
-    let cleared = 0;
-    for (const { path, steps } of replayAll()) {
-      steps.forEach((step, i) => {
-        if (step.event.type !== 'TRY_ACTIVATE' || !steps[i - 1]?.context.cleanupError) return;
-        cleared += 1;
-        expect(step.context.cleanupError, path).toBeNull();
-      });
-    }
-    expect(cleared).toBeGreaterThan(0);
-  });
-});
+describeCleanupFailures('engineConfig', replayAll, CLEANUP_FAILED.error);
 
 describe('engineConfig, told facts out of order', () => {
   const unexpected = (snapshot: SlotSnapshot) => factsFor(snapshot).filter((e) => !accepted[leafOf(snapshot.value)]!.includes(e.type));
@@ -772,22 +738,4 @@ describe('engineConfig, told facts out of order', () => {
   });
 });
 
-describe('the engine slot transitions', () => {
-  const table = transitionTable(engineConfigMachine);
-  // Printed so a run shows every transition the walks above cover.
-  afterAll(() => console.log(['', 'transitions of the engine slot (engineConfigMachine)', ...table.map((line) => `  ${line}`)].join('\n')));
-
-  it('lists every transition of the machine, and the walks above take each one', () => {
-    expect(table.length).toBeGreaterThan(20);
-    const taken = new Set(replayAll().flatMap(({ steps }) => steps.slice(1).map((step, i) => `${steps[i]!.state}|${step.event.type}|${step.state}`)));
-    const children = (state: string): string[] => {
-      const node = getStateNodes(engineConfigMachine).find((n) => n.key === state)!;
-      return node.type === 'compound' ? Object.keys(node.states) : [state];
-    };
-    for (const line of table) {
-      const [, from, event, to] = /^(\S+)\s+--(\S+)(?: \[\S+\])?--> (\S+)$/.exec(line)!;
-      // A compound state's transition is taken from one of its children.
-      expect(children(from!).some((child) => taken.has(`${child}|${event}|${to}`)), line).toBe(true);
-    }
-  });
-});
+describeTransitions('engine slot', engineConfigMachine, replayAll);
