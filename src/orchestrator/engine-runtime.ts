@@ -317,7 +317,7 @@ export class EngineRuntime {
         if (!this.host.isActiveInstance(ref.instanceId)) await this.host.drainAndStop(ref);
       }
     } catch (error) {
-      const left = [...retired.bindings.values()].filter((ref) => !this.host.isActiveInstance(ref.instanceId) && this.host.processes.get(ref.instanceId)?.alive).map((ref) => `pid ${ref.pid} (${ref.name} ${ref.version})`);
+      const left = this.host.stillRunning([...retired.bindings.values()].filter((ref) => !this.host.isActiveInstance(ref.instanceId)));
       throw new CleanupFailedError('drain', left, error);
     }
   }
@@ -336,7 +336,7 @@ export class EngineRuntime {
     } catch (error) {
       const left = [
         ...(build?.boundListen && this.frontDoor.has(build.boundListen) ? [`listener ${build.boundListen}`] : []),
-        ...(build?.ownPlugins ?? []).filter((ref) => this.host.processes.get(ref.instanceId)?.alive).map((ref) => `pid ${ref.pid} (${ref.name} ${ref.version})`),
+        ...this.host.stillRunning(build?.ownPlugins ?? []),
         ...(build?.stagedPlugins ?? []).map((dir) => `staged copy ${dir.dir}`),
       ];
       throw new CleanupFailedError('discard the candidate', left, error);

@@ -89,6 +89,11 @@ export class PluginHost {
    */
   readonly registry: ReadonlyMap<string, PluginRef> = new RegistryView(() => this.#active);
 
+  /** Of `refs`, the processes still running, described for a clean-up failure's `left` list. */
+  stillRunning(refs: Iterable<PluginRef | null>): string[] {
+    return [...refs].filter((ref): ref is PluginRef => ref !== null && this.processes.get(ref.instanceId)?.alive === true).map((ref) => `pid ${ref.pid} (${ref.name} ${ref.version})`);
+  }
+
   /** The pointer's writer, once: a second claim throws, so nothing but its first holder can move the pointer. */
   claimPointer(): PointerWriter {
     if (this.#pointerClaimed) throw new Error('the registry pointer writer was already handed out; only the slot work may move the pointer');

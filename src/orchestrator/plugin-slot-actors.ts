@@ -20,7 +20,7 @@ const fromWork = <TInput>(work: (input: TInput, signal: AbortSignal) => Promise<
 
 /** What a failed clean-up may have left: the process, if it still runs, and the staged copy. */
 const leftBehind = (host: PluginHost, ref: PluginRef | null, stagedDir: string | null): string[] => [
-  ...(ref && host.processes.get(ref.instanceId)?.alive ? [`pid ${ref.pid} (${ref.name} ${ref.version})`] : []),
+  ...host.stillRunning([ref]),
   ...(stagedDir ? [`staged copy ${stagedDir}`] : []),
 ];
 
