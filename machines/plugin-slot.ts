@@ -26,6 +26,12 @@
  *   `staged` on, then `reinstate` in `reinstating` instead of the swap: the
  *   third and last pointer change. It goes live only if what is active is still
  *   what the restart replaces.
+ * - A plugin a config reload starts (START_FOR_CONFIG, on a slot the engine slot
+ *   runs as its child) takes the same checks from `staged` up to PROBE_PASSED,
+ *   then waits in `awaitingEngine`: the engine slot, not this one, swaps, so
+ *   this slot changes no pointer at all. It goes `inEngineWindow` when the
+ *   engine swapped (ENGINE_SWAPPED), `active` when the engine confirmed, and is
+ *   rolled back through its own `rollingBack` when the engine releases it.
  */
 import { assign, setup } from 'xstate';
 import { SETTLED_STATES, SWAP_LIFECYCLE_WORK, work, type SlotError, type SwapLifecycleEvent } from './slot-common.js';
@@ -66,7 +72,22 @@ export interface ReloadRequest {
    * no staging, and after the checks it is reinstated, not swapped through the two-phase handoff.
    */
   restart?: boolean;
+  /** A plugin a config reload starts: after its own checks it waits for the engine slot (its parent), which swaps. */
+  forConfig?: boolean;
 }
+
+/** Start a plugin for a config reload: the engine slot staged it; this slot starts, handshakes and probes it. */
+export interface ConfigPluginRequest {
+  /** The config reload's id. */
+  reloadId: string;
+  /** The plugin directory the config names. */
+  sourceDir: string;
+  staged: StagedPlugin;
+  dryRun: boolean;
+}
+
+/** How a slot's reload settled, as it tells its parent. */
+export type SlotOutcome = 'active' | 'rolledBack' | 'rejected' | 'dryRunPassed';
 
 /** Start `staged` again as the active version: what boot recovery and the supervisor ask. */
 export interface RestartRequest {
@@ -92,7 +113,14 @@ export interface PluginSlotContext {
 export type PluginSlotEvent =
   | ({ type: 'TRY_ACTIVATE' } & ReloadRequest)
   | ({ type: 'RESTART' } & RestartRequest)
+  | ({ type: 'START_FOR_CONFIG' } & ConfigPluginRequest)
   | { type: 'REINSTATED' }
+  /** From the engine slot running this one: it swapped onto an engine that uses this candidate. */
+  | { type: 'ENGINE_SWAPPED' }
+  /** From the engine slot: the swap is confirmed; this candidate is the active version. */
+  | { type: 'ENGINE_CONFIRMED' }
+  /** From the engine slot: it will not use this candidate (its error says why; null after a passing dry run). */
+  | { type: 'ENGINE_RELEASED'; error: SlotError | null }
   | { type: 'STAGED'; staged: StagedPlugin }
   | { type: 'CANDIDATE_STARTED'; candidate: PluginRef }
   | { type: 'HANDSHAKE_PASSED' }
@@ -102,7 +130,16 @@ export type PluginSlotEvent =
   | SwapLifecycleEvent;
 
 /** What each state is doing, used by reload results to name the failing step. */
-export const pluginSlotWork = { ...SWAP_LIFECYCLE_WORK, staged: 'start', candidateStarted: 'handshake', handshaked: 'probe', healthy: 'engine check', reinstating: 'reinstate' } as const;
+export const pluginSlotWork = {
+  ...SWAP_LIFECYCLE_WORK,
+  staged: 'start',
+  candidateStarted: 'handshake',
+  handshaked: 'probe',
+  healthy: 'engine check',
+  reinstating: 'reinstate',
+  awaitingEngine: 'await engine',
+  inEngineWindow: 'engine window',
+} as const;
 
 /** States in which no reload is running and TRY_ACTIVATE is accepted. */
 export const pluginSlotSettledStates = SETTLED_STATES;
@@ -110,6 +147,8 @@ export const pluginSlotSettledStates = SETTLED_STATES;
 const startReload = { target: '#pluginSlot.staging', actions: 'beginReload' } as const;
 /** A restart skips staging: the version directory is already there. */
 const startRestart = { target: '#pluginSlot.staged', actions: 'beginRestart' } as const;
+/** A config reload's plugin skips staging too: the engine slot staged every plugin of the config. */
+const startForConfig = { target: '#pluginSlot.staged', actions: 'beginForConfig' } as const;
 const settledOn = { TRY_ACTIVATE: startReload, RESTART: startRestart } as const;
 
 export const pluginSlotMachine = setup({
@@ -155,6 +194,8 @@ export const pluginSlotMachine = setup({
   guards: {
     isDryRun: ({ context }) => context.request?.dryRun === true,
     isRestart: ({ context }) => context.request?.restart === true,
+    isForConfig: ({ context }) => context.request?.forConfig === true,
+    isReleasedWithError: ({ event }) => event.type === 'ENGINE_RELEASED' && event.error !== null,
   },
   actions: {
     beginReload: assign(({ event }) => {
@@ -168,14 +209,24 @@ export const pluginSlotMachine = setup({
       // `previous` holds what the restart replaces; a restart never drains or swaps back, so nothing stops it.
       return { request, staged: event.staged, candidate: null, previous: event.replacing, error: null, cleanupError: null };
     }),
+    beginForConfig: assign(({ event }) => {
+      if (event.type !== 'START_FOR_CONFIG') return {};
+      const request: ReloadRequest = { reloadId: event.reloadId, sourceDir: event.sourceDir, dryRun: event.dryRun, forConfig: true };
+      return { request, staged: event.staged, candidate: null, previous: null, error: null, cleanupError: null };
+    }),
     recordError: assign({
       error: ({ event }) => ('error' in event ? event.error : null),
     }),
     recordCleanupError: assign({
       cleanupError: ({ event }) => ('error' in event ? event.error : null),
     }),
-    /** A reload has settled. Does nothing here; the orchestrator composing this slot tells itself (machines/orchestrator.ts). */
-    reportSettled: () => {},
+    /**
+     * A reload has settled (`params.outcome` says how). Does nothing here; whoever composes this slot tells
+     * itself: the orchestrator (machines/orchestrator.ts), or the engine slot running a config's plugins.
+     */
+    reportSettled: (_, _params: { outcome: SlotOutcome }) => {},
+    /** A config's plugin passed its own checks and waits for the engine. Does nothing here; the engine slot composing it hears of it. */
+    reportAwaiting: () => {},
   },
 }).createMachine({
   id: 'pluginSlot',
@@ -190,7 +241,8 @@ export const pluginSlotMachine = setup({
   }),
   initial: 'idle',
   states: {
-    idle: { on: settledOn },
+    // A config reload's plugin slot is a fresh child of the engine slot: it starts from idle, once.
+    idle: { on: { ...settledOn, START_FOR_CONFIG: startForConfig } },
 
     staging: {
       invoke: {
@@ -247,7 +299,20 @@ export const pluginSlotMachine = setup({
             src: 'probeCandidate',
             input: ({ context }) => ({ candidate: context.candidate! }),
           },
-          on: { PROBE_PASSED: 'healthy' },
+          // A config's plugin is judged against the candidate engine by the engine slot, not against the running one.
+          on: { PROBE_PASSED: [{ guard: 'isForConfig', target: 'awaitingEngine' }, { target: 'healthy' }] },
+        },
+        // Healthy on its own, started for a config reload: the engine slot builds and probes the candidate
+        // engine on it, and swaps. Still inside `candidate`: its death now is a failure like any other.
+        awaitingEngine: {
+          entry: 'reportAwaiting',
+          on: {
+            ENGINE_SWAPPED: '#pluginSlot.inEngineWindow',
+            ENGINE_RELEASED: [
+              { guard: 'isReleasedWithError', target: '#pluginSlot.rollingBack', actions: 'recordError' },
+              { target: '#pluginSlot.stoppingCandidate' },
+            ],
+          },
         },
         // Healthy on its own; now it must serve what the running engine routes to it.
         healthy: {
@@ -295,6 +360,15 @@ export const pluginSlotMachine = setup({
       on: {
         REINSTATED: { target: 'active', actions: assign({ candidate: null, staged: null, previous: null }) },
         STEP_FAILED: { target: 'rollingBack', actions: 'recordError' },
+      },
+    },
+
+    // A config's plugin serving in the swapped-in engine, inside the engine's confirmation window. The
+    // engine slot watches it and decides: confirmed, or released (after it swapped back).
+    inEngineWindow: {
+      on: {
+        ENGINE_CONFIRMED: { target: 'active', actions: assign({ candidate: null, staged: null }) },
+        ENGINE_RELEASED: { target: 'rollingBack', actions: 'recordError' },
       },
     },
 
@@ -361,10 +435,10 @@ export const pluginSlotMachine = setup({
       },
     },
 
-    active: { entry: 'reportSettled', on: settledOn },
-    rolledBack: { entry: 'reportSettled', on: settledOn },
-    rejected: { entry: 'reportSettled', on: settledOn },
-    dryRunPassed: { entry: 'reportSettled', on: settledOn },
+    active: { entry: { type: 'reportSettled', params: { outcome: 'active' } }, on: settledOn },
+    rolledBack: { entry: { type: 'reportSettled', params: { outcome: 'rolledBack' } }, on: settledOn },
+    rejected: { entry: { type: 'reportSettled', params: { outcome: 'rejected' } }, on: settledOn },
+    dryRunPassed: { entry: { type: 'reportSettled', params: { outcome: 'dryRunPassed' } }, on: settledOn },
   },
 });
 

@@ -47,9 +47,17 @@ export const ROUTES: RouteDoc[] = [
   { method: 'GET', path: '/inspect', summary: 'The live view page (no data in it; open it as `/inspect?token=TOKEN`, or run `wfctl live`).', ok: { status: '200', text: 'text/html' }, errors: '' },
 ];
 
-const schemaBlock = (schema: z.ZodType, io: 'input' | 'output') => ['```json', JSON.stringify(z.toJSONSchema(schema, { io, unrepresentable: 'any' }), null, 2), '```'].join('\n');
+/** Named schemas (`.meta({ id })`) a block refers to as `#/$defs/NAME`: printed once, at the end. */
+const sharedDefs = new Map<string, unknown>();
+
+const schemaBlock = (schema: z.ZodType, io: 'input' | 'output') => {
+  const { $defs, ...json } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as { $defs?: Record<string, unknown> };
+  for (const [name, def] of Object.entries($defs ?? {})) sharedDefs.set(name, def);
+  return ['```json', JSON.stringify(json, null, 2), '```'].join('\n');
+};
 
 export function renderApiDoc(): string {
+  sharedDefs.clear();
   const out: string[] = [
     '# Admin API reference',
     '',
@@ -72,5 +80,9 @@ export function renderApiDoc(): string {
     if (route.errors) out.push(`Errors: ${route.errors}.`, '');
   }
   out.push('## Error body', '', schemaBlock(errorBodySchema, 'output'), '');
+  if (sharedDefs.size > 0) {
+    out.push('## Shared schemas', '', 'A `"$ref": "#/$defs/NAME"` above stands for the schema NAME here.', '');
+    for (const [name, def] of sharedDefs) out.push(`### ${name}`, '', ['```json', JSON.stringify(def, null, 2), '```'].join('\n'), '');
+  }
   return out.join('\n');
 }

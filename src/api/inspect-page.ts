@@ -71,15 +71,25 @@ function highlight(actorId, state) {
   slot.section.dataset.current = state;
 }
 
-function addReload(result) {
-  const row = el('tr', {},
+function reloadRow(result, target) {
+  return el('tr', {},
     el('td', {}, result.finishedAt.slice(11, 19)),
-    el('td', {}, result.target),
+    el('td', {}, target),
     el('td', { className: result.outcome }, result.outcome + (result.dryRun ? ' (dry run)' : '')),
     el('td', {}, result.failedStep || ''),
     el('td', {}, result.error ? result.error.code + ': ' + result.error.message.split('\\n')[0] : ''));
+}
+
+function addReload(result) {
+  const row = reloadRow(result, result.target);
   row.dataset.reload = result.id;
-  document.getElementById('reloads').prepend(row);
+  // A config reload's plugins, each with its own outcome, under it.
+  const nested = (result.plugins || []).map((plugin) => {
+    const sub = reloadRow(plugin, '↳ ' + plugin.target);
+    sub.dataset.plugin = plugin.name;
+    return sub;
+  });
+  document.getElementById('reloads').prepend(row, ...nested);
 }
 
 async function start() {
@@ -95,7 +105,8 @@ async function start() {
   events.onerror = () => { document.getElementById('conn').textContent = 'disconnected; retrying…'; };
   events.addEventListener('inspect', (e) => {
     const event = JSON.parse(e.data);
-    if (event.actorId === 'engine' || event.actorId.startsWith('plugin:')) highlight(event.actorId, leaf(event.state));
+    // config/plugin:NAME: a plugin slot the engine slot runs for a config reload (one per plugin the config starts).
+    if (event.actorId === 'engine' || event.actorId.startsWith('plugin:') || event.actorId.startsWith('config/plugin:')) highlight(event.actorId, leaf(event.state));
   });
   events.addEventListener('reload', (e) => addReload(JSON.parse(e.data).result));
 }

@@ -40,7 +40,7 @@ export const reloadOutcomeSchema = z.enum(['activated', 'rolledBack', 'rejected'
 const targetInfoSchema = z.union([versionInfoSchema, engineInfoSchema]);
 
 /** The result of every reload: the answer to try-activate and reload, and each history entry. */
-export const reloadResultSchema = z.object({
+const reloadResultFields = {
   id: z.string(),
   kind: z.enum(['plugin', 'config']),
   target: z.string(),
@@ -60,6 +60,18 @@ export const reloadResultSchema = z.object({
   candidate: targetInfoSchema.nullable(),
   requestId: z.string().optional(),
   cleanupError: errorInfoSchema.optional(),
+};
+
+/** A config reload's nested result for one plugin it started (same fields as a plugin reload's result). */
+const nestedPluginResultSchema = z.object(reloadResultFields).meta({
+  id: 'PluginResult',
+  description: 'The result of one plugin a config reload started through its own plugin slot: the same fields as a plugin reload result, with the config reload id.',
+});
+
+export const reloadResultSchema = z.object({
+  ...reloadResultFields,
+  /** Config reloads: one result per plugin the candidate config started, each through its own plugin slot. */
+  plugins: z.array(nestedPluginResultSchema).optional(),
 });
 
 export const pluginStatusSchema = z.object({

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfigReloadRequest, EngineRef, StagedConfig } from '../../machines/engine-config.js';
+import type { ConfigPluginStart, ConfigReloadRequest, EngineRef, StagedConfig } from '../../machines/engine-config.js';
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import { BreaksRoutesError, CleanupFailedError, ConfigBuildError, ConfirmFailedError, FailsConfigProbeError, NoEngineError, toErrorInfo, UnknownPluginError, type RoutedStep } from '../errors.js';
 import { faults } from './faults.js';
@@ -15,7 +15,7 @@ import { loadConfig, parseConfig, type LoadedConfig } from '../engine/load-confi
 import { probeEngine } from '../engine/probe-engine.js';
 import { compileRoute, matchRoute } from '../engine/routes.js';
 import type { InvokePlugin } from '../engine/pipeline.js';
-import { revertPending, writeFileAtomic, type StagedPluginDir, type StateStore } from '../store/index.js';
+import { revertPending, writeFileAtomic, type StateStore } from '../store/index.js';
 
 /** The pending-swap key of config reloads (the config reload target). */
 const CONFIG_PENDING = 'config';
@@ -28,10 +28,8 @@ interface CandidateBuild {
   loaded: LoadedConfig;
   /** The registry the engine will use once live. */
   bindings: Map<string, PluginRef>;
-  /** Plugin processes started for this candidate (not shared with the active engine). */
+  /** Plugin processes started for this candidate, each by its own plugin slot (not shared with the active engine). */
   ownPlugins: PluginRef[];
-  /** Plugin version directories this build created. */
-  stagedPlugins: StagedPluginDir[];
   engine: Engine | null;
   /** A listen address this candidate bound (it was not bound before). */
   boundListen: string | null;
@@ -94,13 +92,6 @@ export class EngineRuntime {
    * candidate. The live front door and registry are not touched. No engine, or no route using the
    * plugin, passes at once.
    */
-  /** The bound of a config build: each plugin it may start gets a handshake, a health call, a probe and a staging copy. */
-  buildBoundMs(request: ConfigReloadRequest): number {
-    const { handshakeMs, healthMs, probeMs, workMs } = this.options.timeouts;
-    const plugins = Object.keys(this.builds.get(request.reloadId)?.loaded.pluginDirs ?? {}).length;
-    return plugins * (handshakeMs + healthMs + probeMs + workMs) + workMs;
-  }
-
   /** How many probes a candidate config sends (bounds its probe step). */
   candidateProbeCount(request: ConfigReloadRequest): number {
     return this.builds.get(request.reloadId)?.loaded.config.probes.length ?? 0;
@@ -142,6 +133,11 @@ export class EngineRuntime {
     }
   }
 
+  /**
+   * Parse the config and copy it to `configs/DIGEST.yaml`; stage every plugin directory it names. A plugin
+   * already running with the same bytes is shared, not started twice; the others are returned, to be started
+   * by their own plugin slots. On any error nothing this staging created is left.
+   */
   async stage(request: ConfigReloadRequest): Promise<StagedConfig> {
     const loaded = request.yaml === undefined ? await loadConfig(request.file) : parseConfig(request.yaml, request.file);
     const file = join(this.store.root, 'configs', `${loaded.digest}.yaml`);
@@ -153,32 +149,35 @@ export class EngineRuntime {
       await mkdir(join(this.store.root, 'configs'), { recursive: true });
       await writeFileAtomic(file, loaded.text);
     }
-    this.builds.set(request.reloadId, { loaded, bindings: new Map(), ownPlugins: [], stagedPlugins: [], engine: null, boundListen: null });
-    return { digest: loaded.digest, file, source: loaded.source, createdByReload: !exists };
+    const build: CandidateBuild = { loaded, bindings: new Map(), ownPlugins: [], engine: null, boundListen: null };
+    const plugins: ConfigPluginStart[] = [];
+    const created: string[] = [];
+    try {
+      for (const [name, dir] of Object.entries(loaded.pluginDirs)) {
+        const { manifest: _manifest, ...staged } = await this.store.stagePlugin(name, dir, readManifest);
+        if (staged.createdByReload) created.push(staged.dir);
+        const running = this.host.activeRef(name);
+        // The same bytes already run: share that process rather than start a twin.
+        if (running && running.digest === staged.digest && this.host.processes.get(running.instanceId)?.alive) build.bindings.set(name, running);
+        else plugins.push({ sourceDir: dir, staged });
+      }
+    } catch (error) {
+      for (const dir of created) await this.store.removeStagedPlugin(dir).catch(() => {});
+      if (!exists) await rm(file, { force: true }).catch(() => {});
+      throw error;
+    }
+    this.builds.set(request.reloadId, build);
+    return { digest: loaded.digest, file, source: loaded.source, createdByReload: !exists, plugins };
   }
 
-  /** Start what the config needs beside what runs now, and build the engine. */
-  async build(request: ConfigReloadRequest): Promise<EngineRef> {
+  /** Check every pipeline step against the contract of the plugin it will call (shared, or started by a plugin slot: `started`), and build the engine. */
+  async build(request: ConfigReloadRequest, started: PluginRef[]): Promise<EngineRef> {
     const build = this.buildFor(request);
-    const { config, pluginDirs } = build.loaded;
-    for (const [name, dir] of Object.entries(pluginDirs)) {
-      const staged = await this.store.stagePlugin(name, dir, readManifest);
-      if (staged.createdByReload) build.stagedPlugins.push(staged);
-      const running = this.host.activeRef(name);
-      // The same bytes already run: share that process rather than start a twin.
-      if (running && running.digest === staged.digest && this.host.processes.get(running.instanceId)?.alive) {
-        build.bindings.set(name, running);
-        continue;
-      }
-      const ref = await this.host.launch(staged);
+    for (const ref of started) {
+      build.bindings.set(ref.name, ref);
       build.ownPlugins.push(ref);
-      faults.reached('candidateStarted');
-      await this.host.handshake(ref);
-      faults.reached('handshaked');
-      await this.host.probe(ref);
-      build.bindings.set(name, ref);
     }
-    config.pipelines.forEach((pipeline, p) =>
+    build.loaded.config.pipelines.forEach((pipeline, p) =>
       pipeline.steps.forEach((step, s) => {
         if (!step.use.includes('.')) return;
         const [plugin, type] = step.use.split('.') as [string, string];
@@ -322,23 +321,19 @@ export class EngineRuntime {
     }
   }
 
-  /** Release every candidate resource and file of this reload; what could not be released throws CleanupFailedError naming it. */
+  /**
+   * Release the config's own candidate resources: a listener it bound, the staged config file it created. Its
+   * plugins are not touched here: each is rolled back by its own slot. What could not be released throws
+   * CleanupFailedError naming it.
+   */
   async discard(request: ConfigReloadRequest, staged: StagedConfig | null): Promise<void> {
     const build = this.builds.get(request.reloadId);
     this.builds.delete(request.reloadId);
     try {
       if (build?.boundListen) await this.frontDoor.close(build.boundListen);
-      for (const ref of build?.ownPlugins ?? []) await this.host.kill(ref);
-      for (const dir of build?.stagedPlugins ?? []) await this.store.removeStagedPlugin(dir.dir);
-      if (staged?.createdByReload) {
-        await rm(staged.file, { force: true });
-      }
+      if (staged?.createdByReload) await rm(staged.file, { force: true });
     } catch (error) {
-      const left = [
-        ...(build?.boundListen && this.frontDoor.has(build.boundListen) ? [`listener ${build.boundListen}`] : []),
-        ...this.host.stillRunning(build?.ownPlugins ?? []),
-        ...(build?.stagedPlugins ?? []).map((dir) => `staged copy ${dir.dir}`),
-      ];
+      const left = [...(build?.boundListen && this.frontDoor.has(build.boundListen) ? [`listener ${build.boundListen}`] : []), ...(staged?.createdByReload ? [`staged config ${staged.file}`] : [])];
       throw new CleanupFailedError('discard the candidate', left, error);
     }
   }

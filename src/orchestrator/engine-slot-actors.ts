@@ -1,25 +1,27 @@
 /** The bodies of the engine slot's named actors (machines/engine-config.ts). */
-import type { EngineConfigEvent } from '../../machines/engine-config.js';
+import { configPluginSlot, type EngineConfigEvent } from '../../machines/engine-config.js';
 import { composedEngineSlot } from '../../machines/orchestrator.js';
 import type { EngineRuntime } from './engine-runtime.js';
 import { fromWork as fromAnyWork, type WorkOptions } from './from-work.js';
 import type { NormalizedOptions } from './options.js';
+import { providePluginSlot, type PluginSlotDeps } from './plugin-slot-actors.js';
 
 const fromWork = <TInput>(work: (input: TInput, signal: AbortSignal) => Promise<EngineConfigEvent | null>, options: WorkOptions<TInput>) =>
   fromAnyWork<EngineConfigEvent, TInput>(work, options);
 
-export function provideEngineConfig(runtime: EngineRuntime, options: NormalizedOptions) {
+export function provideEngineConfig(runtime: EngineRuntime, deps: PluginSlotDeps) {
+  const { options } = deps;
   const { workMs, probeMs, confirmMs, healthMs, drainMs, graceMs } = options.timeouts;
   // Every step's bound: its own timeouts, plus workMs of slack for the disk and the processes under it.
   const bound = (ms: number) => () => ms + workMs;
   const cleanup = { failureEvent: 'CLEANUP_FAILED' } as const;
   return composedEngineSlot.provide({
     actors: {
-      stageConfig: fromWork(async ({ request }) => ({ type: 'STAGED', staged: await runtime.stage(request) }), { name: 'stage', boundMs: bound(0) }),
-      buildCandidate: fromWork(async ({ request }) => ({ type: 'BUILT', candidate: await runtime.build(request) }), {
-        name: 'build',
-        boundMs: ({ request }) => runtime.buildBoundMs(request),
-      }),
+      // Disk work: the config and a copy of each plugin directory it names.
+      stageConfig: fromWork(async ({ request }) => ({ type: 'STAGED', staged: await runtime.stage(request) }), { name: 'stage', boundMs: () => 2 * workMs }),
+      // Each plugin the config starts runs its own slot, with its own bounds.
+      pluginSlot: providePluginSlot(configPluginSlot, deps),
+      buildCandidate: fromWork(async ({ request, plugins }) => ({ type: 'BUILT', candidate: await runtime.build(request, plugins) }), { name: 'build', boundMs: bound(0) }),
       probeCandidate: fromWork(
         async ({ request }) => {
           await runtime.probe(request);

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { toErrorInfo } from '../errors.js';
-import { processStartTicks, removeIntent, writeIntent, type Intent } from '../store/index.js';
+import { processStartTicks, removeIntent, writeIntent, type Intent, type IntentPart } from '../store/index.js';
 
 export class IntentLog {
   private readonly chains = new Map<string, { intent: Intent; chain: Promise<void> }>();
@@ -31,30 +31,46 @@ export class IntentLog {
   ) {}
 
   /** The record exists on disk when this resolves. */
-  async begin(intent: Omit<Intent, 'state' | 'staged' | 'candidate'>): Promise<void> {
-    const full: Intent = { ...intent, state: 'admitted', staged: null, candidate: null };
+  async begin(intent: Omit<Intent, 'state' | 'staged' | 'candidate' | 'plugins'>): Promise<void> {
+    const full: Intent = { ...intent, state: 'admitted', staged: null, candidate: null, plugins: [] };
     const chain = this.track(writeIntent(this.root, full));
     this.chains.set(intent.id, { intent: full, chain: chain.catch(() => {}) });
     await chain;
   }
 
-  /** The reload moved on: record its state, and what it has staged and started so far (from the slot's context). */
-  update(id: string, state: string, context: Record<string, unknown>): void {
+  /**
+   * The reload moved on: record its state, and what it has staged and started so far (from the slot's
+   * context). With `plugin`, the context is that plugin slot's, in a config reload.
+   */
+  update(id: string, state: string, context: Record<string, unknown>, plugin?: string): void {
     const entry = this.chains.get(id);
     if (!entry) return;
-    const staged = context.staged as { dir?: string; createdByReload?: boolean } | null | undefined;
-    const candidate = context.candidate as { version?: string; pid?: number } | null | undefined;
     entry.chain = this.track(entry.chain.then(async () => {
-      const next: Intent = { ...entry.intent, state };
-      if (staged?.dir) next.staged = { dir: this.toStatePath(staged.dir), createdByReload: staged.createdByReload === true };
-      if (candidate?.pid && entry.intent.candidate?.pid !== candidate.pid) {
-        next.candidate = { version: candidate.version ?? '', pid: candidate.pid, startTicks: await processStartTicks(candidate.pid) };
-      }
+      const before = plugin === undefined ? entry.intent : (entry.intent.plugins.find((p) => p.name === plugin) ?? { staged: null, candidate: null });
+      const part = await this.partOf(context, before);
+      const next: Intent =
+        plugin === undefined
+          ? { ...entry.intent, state, ...part }
+          : { ...entry.intent, plugins: [...entry.intent.plugins.filter((p) => p.name !== plugin), { name: plugin, ...part }] };
       // What recovery must release (a staged copy, a process) is written durably; a state change alone need not be.
-      const durable = JSON.stringify([next.staged, next.candidate]) !== JSON.stringify([entry.intent.staged, entry.intent.candidate]);
+      const durable = JSON.stringify(part) !== JSON.stringify({ staged: before.staged, candidate: before.candidate });
       entry.intent = next;
       await writeIntent(this.root, next, { durable }).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record'));
     }));
+  }
+
+  /** The staged copy (a plugin's directory or a config file) and the candidate process a slot's context names; `before` is kept where it names nothing new. */
+  private async partOf(context: Record<string, unknown>, before: IntentPart): Promise<IntentPart> {
+    const staged = context.staged as { dir?: string; file?: string; createdByReload?: boolean } | null | undefined;
+    const candidate = context.candidate as { version?: string; pid?: number } | null | undefined;
+    const path = staged?.dir ?? staged?.file;
+    return {
+      staged: path ? { dir: this.toStatePath(path), createdByReload: staged?.createdByReload === true } : before.staged,
+      candidate:
+        candidate?.pid && before.candidate?.pid !== candidate.pid
+          ? { version: candidate.version ?? '', pid: candidate.pid, startTicks: await processStartTicks(candidate.pid) }
+          : before.candidate,
+    };
   }
 
   /** The result is journaled: the intent is fulfilled. */

@@ -7,8 +7,8 @@
  * admission is the root machine's (machines/orchestrator.ts).
  */
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
-import { CONFIG_TARGET, ENGINE_SLOT_ID, orchestratorMachine, pluginTarget, type OrchestratorEvent } from '../../machines/orchestrator.js';
-import type { EngineRef } from '../../machines/engine-config.js';
+import { composedPluginSlot, CONFIG_TARGET, ENGINE_SLOT_ID, orchestratorMachine, pluginTarget, type OrchestratorEvent } from '../../machines/orchestrator.js';
+import { configPluginSlotId, type EngineRef } from '../../machines/engine-config.js';
 import type { PluginSlotContext } from '../../machines/plugin-slot.js';
 import { InvalidArgumentError, ReloadInProgressError, RequestInProgressError, toErrorInfo, type ErrorInfo } from '../errors.js';
 import type { Manifest } from '../plugins/index.js';
@@ -23,7 +23,7 @@ import { EngineRuntime } from './engine-runtime.js';
 import { HostEvents } from './host-events.js';
 import { IntentLog } from './intent-log.js';
 import { recoverAndStart } from './recovery.js';
-import { engineInfoOf, engineWorkOf, pluginWorkOf, runReload, versionOf, type RunDeps } from './run-reload.js';
+import { engineInfoOf, engineWorkOf, pluginCandidateOf, pluginWorkOf, runReload, versionOf, type RunDeps } from './run-reload.js';
 import { pluginStatuses, type PluginStatus } from './status.js';
 import { Supervisor, type RestartAttempt } from './supervisor.js';
 import { formatReloadResult, newReloadId, type ConfigReloadResult, type EngineInfo, type PluginReloadResult, type ReloadResult, type VersionInfo } from './reload-result.js';
@@ -31,6 +31,8 @@ import { formatReloadResult, newReloadId, type ConfigReloadResult, type EngineIn
 export type { InlineConfig, PluginStatus, TryActivateOptions };
 
 type RootActor = Actor<typeof orchestratorMachine>;
+/** The engine slot's children that run a config reload's plugins are named `config/plugin:NAME`. */
+const CONFIG_PLUGIN_PREFIX = configPluginSlotId('');
 
 export class Orchestrator {
   readonly options: NormalizedOptions;
@@ -58,10 +60,11 @@ export class Orchestrator {
     this.pointer = this.host.claimPointer();
     this.engines = new EngineRuntime(this.host, this.pointer, this.store, options);
     this.supervisor = new Supervisor(this.host, options, (result) => this.record(result), (attempt, why) => this.restartPlugin(attempt, why));
+    const slotDeps = { host: this.host, pointer: this.pointer, engines: this.engines, store: this.store, options };
     const machine = orchestratorMachine.provide({
       actors: {
-        pluginSlot: providePluginSlot(this.host, this.pointer, this.engines, this.store, options),
-        engineConfig: provideEngineConfig(this.engines, options),
+        pluginSlot: providePluginSlot(composedPluginSlot, slotDeps),
+        engineConfig: provideEngineConfig(this.engines, slotDeps),
       },
     });
     const forward = this.events.inspector();
@@ -168,10 +171,7 @@ export class Orchestrator {
         dryRun,
         workOf: pluginWorkOf,
         start: () => this.child(target)!,
-        candidateOf: (context) => {
-          const { candidate, staged } = context as unknown as PluginSlotContext;
-          return versionOf(candidate) ?? (staged && { version: staged.version, digest: staged.digest, pid: null });
-        },
+        candidateOf: pluginCandidateOf,
         previous,
         activeNow: () => this.host.versionInfo(this.host.activeRef(slotName)),
       }, this.runDeps);
@@ -235,6 +235,10 @@ export class Orchestrator {
         candidateOf: (context) => engineInfoOf((context as { candidate: EngineRef | null }).candidate),
         previous,
         activeNow: () => engineInfoOf(this.engines.activeRef()),
+        plugins: {
+          nameOf: (childId) => (childId.startsWith(CONFIG_PLUGIN_PREFIX) ? childId.slice(CONFIG_PLUGIN_PREFIX.length) : null),
+          activeOf: (name) => this.host.versionInfo(this.host.activeRef(name)),
+        },
       }, this.runDeps);
     }) as Promise<ConfigReloadResult>;
   }

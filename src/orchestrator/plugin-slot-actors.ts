@@ -3,8 +3,7 @@
  * Each one does its work and reports a fact event; a thrown error becomes
  * STEP_FAILED with the error's code and message.
  */
-import type { PluginSlotEvent } from '../../machines/plugin-slot.js';
-import { composedPluginSlot } from '../../machines/orchestrator.js';
+import type { PluginSlotEvent, PluginSlotMachine } from '../../machines/plugin-slot.js';
 import { fromWork as fromAnyWork, type WorkOptions } from './from-work.js';
 import { CleanupFailedError, ConfirmFailedError, RestartSupersededError, toErrorInfo } from '../errors.js';
 import { revertPending, type StateStore } from '../store/index.js';
@@ -24,14 +23,27 @@ const leftBehind = (host: PluginHost, ref: PluginRef | null, stagedDir: string |
   ...(stagedDir ? [`staged copy ${stagedDir}`] : []),
 ];
 
-export function providePluginSlot(host: PluginHost, pointer: PointerWriter, engines: EngineRuntime, store: StateStore, options: NormalizedOptions) {
+/** What a plugin slot's work needs. */
+export interface PluginSlotDeps {
+  host: PluginHost;
+  pointer: PointerWriter;
+  engines: EngineRuntime;
+  store: StateStore;
+  options: NormalizedOptions;
+}
+
+/**
+ * Give `slot` (the plugin slot as the orchestrator composes it, or as the engine slot runs it for a
+ * config reload) its work. The same bodies either way: a config's plugin never reaches the pointer work.
+ */
+export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engines, store, options }: PluginSlotDeps): PluginSlotMachine {
   const log = options.logger;
   const { workMs, handshakeMs, healthMs, probeMs, confirmMs, drainMs, graceMs } = options.timeouts;
   // Every step's bound: its own timeouts, plus workMs of slack for the disk and the processes under it.
   const bound = (ms: number) => () => ms + workMs;
   const manifestProbes = (ref: PluginRef) => host.processes.get(ref.instanceId)?.manifest.probe?.length ?? 0;
   const cleanup = { failureEvent: 'CLEANUP_FAILED' } as const;
-  return composedPluginSlot.provide({
+  return slot.provide({
     actors: {
       stageCandidate: fromWork(async ({ name, request }) => {
         const staged = await store.stagePlugin(name, request.sourceDir, readManifest);

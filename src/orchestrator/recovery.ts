@@ -103,15 +103,16 @@ async function releaseInterrupted(store: StateStore, marker: ActiveMarker, recov
       continue;
     }
     const cleaned: string[] = [];
-    if (intent.candidate) {
-      const killed = await killStaleGroup(intent.candidate.pid, intent.candidate.startTicks);
-      if (killed.length > 0) cleaned.push(`the candidate ${intent.candidate.version}'s process group ${intent.candidate.pid} (killed ${killed.join(', ')})`);
-    }
-    if (intent.staged?.createdByReload) {
-      const used = Object.values(marker.plugins).some((entry) => entry.dir === intent.staged!.dir);
-      if (!used) {
-        await rm(store.fromStatePath(intent.staged.dir), { recursive: true, force: true });
-        cleaned.push(`the staged copy ${intent.staged.dir}`);
+    const inUse = new Set([...Object.values(marker.plugins).map((entry) => entry.dir), ...(marker.engine ? [marker.engine.file] : [])]);
+    for (const part of [intent, ...intent.plugins]) {
+      const whose = 'name' in part ? `plugin ${part.name}'s candidate` : 'the candidate';
+      if (part.candidate) {
+        const killed = await killStaleGroup(part.candidate.pid, part.candidate.startTicks);
+        if (killed.length > 0) cleaned.push(`${whose} ${part.candidate.version}'s process group ${part.candidate.pid} (killed ${killed.join(', ')})`);
+      }
+      if (part.staged?.createdByReload && !inUse.has(part.staged.dir)) {
+        await rm(store.fromStatePath(part.staged.dir), { recursive: true, force: true });
+        cleaned.push(`the staged copy ${part.staged.dir}`);
       }
     }
     if (!recovered.has(id)) await record(interruptedResult(intent, cleaned));

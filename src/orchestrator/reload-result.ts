@@ -87,6 +87,12 @@ export interface ReloadResult<T extends TargetInfo = TargetInfo> {
    * WFR_WORK_TIMEOUT): the outcome stands, and `details.left` names what may have been left behind.
    */
   cleanupError?: ErrorInfo;
+  /**
+   * Config reloads only: one result per plugin the candidate config started, each run through its own plugin
+   * slot (same shape as a plugin reload's result, with the config reload's `id`). Plugins the config shares
+   * with the running engine (same bytes) are not started, so not listed.
+   */
+  plugins?: PluginReloadResult[];
 }
 
 /** The result of a plugin reload. */

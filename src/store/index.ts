@@ -8,4 +8,4 @@ export type { ReadManifest, StagedPluginDir, StagingManifest } from './stage-plu
 export { acquireStateLock, processStartTicks } from './state-lock.js';
 export type { StateLock } from './state-lock.js';
 export { intentSchema, readIntents, removeIntent, removeIntentDebris, writeIntent } from './intents.js';
-export type { Intent } from './intents.js';
+export type { Intent, IntentPart } from './intents.js';

@@ -10,6 +10,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic-write.js';
 
+/** A staged path (relative to the state directory) and whether this reload created it. */
+const stagedSchema = z.object({ dir: z.string(), createdByReload: z.boolean() }).nullable();
+/** A candidate process once it exists: its pid is its process group; `startTicks` tells it from a later process with the same pid. */
+const candidateSchema = z.object({ version: z.string(), pid: z.number().int(), startTicks: z.string().nullable() }).nullable();
+
 export const intentSchema = z.object({
   id: z.string(),
   target: z.string(),
@@ -18,11 +23,15 @@ export const intentSchema = z.object({
   startedAt: z.string(),
   /** The slot state the reload had reached. */
   state: z.string(),
-  /** A staged version directory (relative to the state directory) and whether this reload created it. */
-  staged: z.object({ dir: z.string(), createdByReload: z.boolean() }).nullable(),
-  /** The candidate process once it exists: its pid is its process group; `startTicks` tells it from a later process with the same pid. */
-  candidate: z.object({ version: z.string(), pid: z.number().int(), startTicks: z.string().nullable() }).nullable(),
+  /** The staged copy: a plugin's version directory, or a config reload's config file. */
+  staged: stagedSchema,
+  /** The candidate process, once started. */
+  candidate: candidateSchema,
+  /** A config reload: each plugin it starts through its own slot, with its staged copy and process. */
+  plugins: z.array(z.object({ name: z.string(), staged: stagedSchema, candidate: candidateSchema })).default([]),
 });
+
+export type IntentPart = Pick<Intent, 'staged' | 'candidate'>;
 
 export type Intent = z.infer<typeof intentSchema>;
 

@@ -50,7 +50,7 @@ describe('wfctl serve', () => {
     const stateDir = await tempDir('wfr-serve-');
     const result = await execa(process.execPath, [wfctl, 'serve', '--config', await writeConfig({ plugin: { flags: ['unhealthy'] } }), '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...timeoutArgs(), '--log-level', 'silent'], { reject: false });
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toMatch(/config: rolledBack at build: Plugin "fake" answered health with \{"status":"degraded"\}/);
+    expect(result.stdout).toMatch(/config: rolledBack at start plugins: plugin "fake": Plugin "fake" answered health with \{"status":"degraded"\}/);
   });
 
   it('answers SIGHUP without an active config with a message, and keeps running', async () => {

@@ -18,6 +18,8 @@ interface Failure {
   failedStep: string;
   code: string;
   reason: RegExp;
+  /** The nested result of the plugin the candidate config started, where that plugin is what failed. */
+  plugin?: { name: string; outcome: string; failedStep: string; error: unknown };
 }
 
 const failures: Failure[] = [
@@ -32,8 +34,14 @@ const failures: Failure[] = [
     code: 'WFR_CONFIG_INVALID',
     reason: /pipelines\[1\]\.steps\[1\]\.use: must be "plugin\.step" or one of the built-ins/,
   },
-  { what: 'a plugin directory is missing', candidate: () => writeConfig({ extra: { plugins: { fake: { dir: '/nonexistent/plugin' } } } }), outcome: 'rolledBack', failedStep: 'build', code: 'WFR_PLUGIN_DIR_UNREADABLE', reason: /\/nonexistent\/plugin/ },
-  { what: 'a plugin fails its handshake', candidate: () => writeConfig({ plugin: { version: '2.0.0', flags: ['reply-version=1.0.0'] } }), outcome: 'rolledBack', failedStep: 'build', code: 'WFR_PLUGIN_CONTRACT_MISMATCH', reason: /version = "1\.0\.0", but plugin\.json declares "2\.0\.0"/ },
+  { what: 'a plugin directory is missing', candidate: () => writeConfig({ extra: { plugins: { fake: { dir: '/nonexistent/plugin' } } } }), outcome: 'rejected', failedStep: 'stage', code: 'WFR_PLUGIN_DIR_UNREADABLE', reason: /\/nonexistent\/plugin/ },
+  { what: 'a plugin fails its handshake', candidate: () => writeConfig({ plugin: { version: '2.0.0', flags: ['reply-version=1.0.0'] } }), outcome: 'rolledBack',
+    failedStep: 'start plugins',
+    code: 'WFR_PLUGIN_CONTRACT_MISMATCH',
+    reason: /plugin "fake": .*version = "1\.0\.0", but plugin\.json declares "2\.0\.0"/,
+    // The plugin's own slot says where it failed.
+    plugin: { name: 'fake', outcome: 'rolledBack', failedStep: 'handshake', error: expect.objectContaining({ code: 'WFR_PLUGIN_CONTRACT_MISMATCH' }) },
+  },
   {
     what: 'the build fails (a step the plugin does not offer)',
     candidate: () => writeConfig({ plugin: { version: '2.0.0' }, extra: { pipelines: [{ route: 'GET /x', steps: [{ use: 'fake.shout' }] }], probes: [] } }),
@@ -96,6 +104,9 @@ describe('a failed config reload keeps the prior engine active', () => {
     expect(result.failedStep).toBe(failure.failedStep);
     expect(result.error?.code).toBe(failure.code);
     expect(result.error?.message).toMatch(failure.reason);
+    // Each plugin the candidate config started was rolled back through its own slot.
+    for (const plugin of result.plugins ?? []) expect(plugin.outcome, plugin.name).toBe('rolledBack');
+    if (failure.plugin) expect(result.plugins).toEqual([expect.objectContaining(failure.plugin)]);
     // The old engine: same answers from the same generation, on the same plugin processes.
     expect(await ask()).toEqual(before);
     expect(before.generation).toBe('1');

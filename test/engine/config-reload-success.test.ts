@@ -44,7 +44,12 @@ describe('a successful config swap', () => {
     expect(await held).toMatchObject({ status: 200, generation: '1', body: { version: '1.0.0', input: { tag: 'A' }, pid: oldPluginPid } });
     const result = await reload;
     expect(result).toMatchObject({ outcome: 'activated', previous: { generation: 1 }, active: { generation: 2 } });
-    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'build', 'probe', 'swap', 'confirm', 'drain']);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start plugins', 'build', 'probe', 'swap', 'confirm', 'drain']);
+    // The new plugin version went through its own slot: start, handshake, probe, then the engine's swap and window.
+    expect(result.plugins).toEqual([
+      expect.objectContaining({ id: result.id, target: 'plugin:fake', outcome: 'activated', failedStep: null, error: null, previous: expect.objectContaining({ version: '1.0.0' }), active: expect.objectContaining({ version: '2.0.0' }) }),
+    ]);
+    expect(result.plugins![0]!.steps.map((s) => s.work)).toEqual(['start', 'handshake', 'probe', 'await engine', 'engine window']);
     // The old plugin served only the old engine: it was stopped once that engine drained.
     expect(isAlive(oldPluginPid)).toBe(false);
     const marker = JSON.parse(await t.readMarker());
@@ -56,6 +61,9 @@ describe('a successful config swap', () => {
     const pid = t.host.listPlugins()[0]!.pid;
     const result = await t.host.tryActivateConfig(await writeConfig({ tag: 'B', plugin: { version: '1.0.0' } }));
     expect(result.outcome).toBe('activated');
+    // Nothing new to start: no plugin slot ran, and the build came straight after staging.
+    expect(result.plugins).toEqual([]);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'build', 'probe', 'swap', 'confirm', 'drain']);
     expect((await ask()).body).toMatchObject({ input: { tag: 'B' }, pid });
   });
 
@@ -120,7 +128,9 @@ describe('a successful config swap', () => {
     const before = await files();
     const result = await t.host.tryActivateConfig(await writeConfig({ tag: 'B', plugin: { version: '2.0.0' }, listen: '127.0.0.3:0' }), { dryRun: true });
     expect(result.outcome).toBe('dryRunPassed');
-    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'build', 'probe', 'stop candidate']);
+    expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start plugins', 'build', 'probe', 'stop candidate', 'release plugins']);
+    expect(result.plugins).toEqual([expect.objectContaining({ name: 'fake', outcome: 'dryRunPassed', dryRun: true, error: null })]);
+    expect(result.plugins![0]!.steps.map((s) => s.work)).toEqual(['start', 'handshake', 'probe', 'await engine', 'stop candidate']);
     expect(pluginChildPids()).toEqual(processes);
     expect(listeningPorts()).toEqual(ports);
     expect(t.host.listPlugins()).toEqual(plugins);

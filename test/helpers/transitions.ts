@@ -5,7 +5,7 @@ import { getStateNodes } from 'xstate/graph';
 export function transitionTable(machine: AnyStateMachine): string[] {
   const lines: string[] = [];
   for (const node of getStateNodes(machine)) {
-    for (const [event, definitions] of node.transitions) {
+    for (const [event, definitions] of [...node.transitions, ['(always)', node.always ?? []] as const]) {
       for (const definition of definitions) {
         const guard = definition.guard ? ` [${typeof definition.guard === 'string' ? definition.guard : ((definition.guard as { type?: string }).type ?? 'guard')}]` : '';
         const to = (definition.target ?? []).map((target) => target.key).join(', ') || '(stays)';

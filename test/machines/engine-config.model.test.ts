@@ -24,6 +24,7 @@ import {
   type EngineRef,
   type StagedConfig,
 } from '../../machines/engine-config.js';
+import type { PluginRef, PluginSlotEvent } from '../../machines/plugin-slot.js';
 
 type SlotSnapshot = SnapshotFrom<typeof engineConfigMachine>;
 type SlotPath = StatePath<SlotSnapshot, EngineConfigEvent>;
@@ -39,9 +40,23 @@ interface ReloadFixture {
   request: TryActivate;
   staged: StagedConfig;
   candidate: EngineRef;
-  /** The plugin processes its build starts beside the running ones. */
+  /** The plugin processes its plugin slots start beside the running ones (their instance ids). */
   plugins: readonly string[];
 }
+
+/** The process plugin `name`'s slot starts for reload `reloadId`, as it reports it when it waits for the engine. */
+const pluginCandidate = (name: string, reloadId: string): PluginRef => ({
+  name,
+  version: '2.0.0',
+  dir: `/state/plugins/${name}/2.0.0-${reloadId}`,
+  digest: 'd'.repeat(64),
+  instanceId: `${name}#${reloadId}`,
+  pid: 5000,
+});
+const pluginStart = (name: string, reloadId: string) => {
+  const { instanceId: _id, pid: _pid, ...staged } = pluginCandidate(name, reloadId);
+  return { sourceDir: `/offered/${name}`, staged: { ...staged, createdByReload: true } };
+};
 
 /**
  * One real and one dry reload, each on a new address with a newly staged copy.
@@ -52,21 +67,50 @@ interface ReloadFixture {
 const RELOADS: readonly ReloadFixture[] = [
   {
     request: { type: 'TRY_ACTIVATE', reloadId: 'reload-real', file: '/offered/next.yaml', dryRun: false },
-    staged: { digest: 'b'.repeat(64), file: `/state/configs/${'b'.repeat(64)}.yaml`, source: '/offered/next.yaml', createdByReload: true },
+    staged: {
+      digest: 'b'.repeat(64),
+      file: `/state/configs/${'b'.repeat(64)}.yaml`,
+      source: '/offered/next.yaml',
+      createdByReload: true,
+      plugins: [pluginStart('echo', 'reload-real')],
+    },
     candidate: { generation: 2, digest: 'b'.repeat(64), listen: '127.0.0.1:8081' },
     plugins: ['echo#reload-real'],
   },
   {
     request: { type: 'TRY_ACTIVATE', reloadId: 'reload-dry', file: '/offered/other.yaml', dryRun: true },
-    staged: { digest: 'c'.repeat(64), file: `/state/configs/${'c'.repeat(64)}.yaml`, source: '/offered/other.yaml', createdByReload: true },
+    staged: {
+      digest: 'c'.repeat(64),
+      file: `/state/configs/${'c'.repeat(64)}.yaml`,
+      source: '/offered/other.yaml',
+      createdByReload: true,
+      plugins: [pluginStart('upper', 'reload-dry')],
+    },
     candidate: { generation: 2, digest: 'c'.repeat(64), listen: '127.0.0.1:8082' },
     plugins: ['upper#reload-dry'],
   },
 ];
-const fixtureOf = (request: ConfigReloadRequest): ReloadFixture => RELOADS.find((r) => r.request.reloadId === request.reloadId)!;
+/**
+ * A real reload starting two plugins, walked on its own (with the two above, the walk would multiply past what a
+ * test can replay): the reload waits for the last of them, and releases each one still running.
+ */
+const PAIR: ReloadFixture = {
+  request: { type: 'TRY_ACTIVATE', reloadId: 'reload-pair', file: '/offered/pair.yaml', dryRun: false },
+  staged: {
+    digest: 'e'.repeat(64),
+    file: `/state/configs/${'e'.repeat(64)}.yaml`,
+    source: '/offered/pair.yaml',
+    createdByReload: true,
+    plugins: [pluginStart('echo', 'reload-pair'), pluginStart('upper', 'reload-pair')],
+  },
+  candidate: { generation: 2, digest: 'e'.repeat(64), listen: '127.0.0.1:8083' },
+  plugins: ['echo#reload-pair', 'upper#reload-pair'],
+};
+const ALL_RELOADS = [...RELOADS, PAIR];
+const fixtureOf = (request: ConfigReloadRequest): ReloadFixture => ALL_RELOADS.find((r) => r.request.reloadId === request.reloadId)!;
 
 /** The plugin processes each engine uses (and nothing shares them). */
-const ENGINE_PLUGINS = new Map<EngineRef, readonly string[]>([[ORIGINAL, ['echo#original']], ...RELOADS.map((r) => [r.candidate, r.plugins] as const)]);
+const ENGINE_PLUGINS = new Map<EngineRef, readonly string[]>([[ORIGINAL, ['echo#original']], ...ALL_RELOADS.map((r) => [r.candidate, r.plugins] as const)]);
 const pluginsOf = (engine: EngineRef): readonly string[] => ENGINE_PLUGINS.get(engine)!;
 
 const PROBE_PASSED: EngineConfigEvent = { type: 'PROBE_PASSED' };
@@ -81,18 +125,39 @@ const DRAINED: EngineConfigEvent = { type: 'DRAINED' };
 const CANDIDATE_DISCARDED: EngineConfigEvent = { type: 'CANDIDATE_DISCARDED' };
 const CLEANUP_FAILED: EngineConfigEvent = { type: 'CLEANUP_FAILED', error: { code: 'WFR_CLEANUP_FAILED', message: 'the clean-up failed', details: { left: ['pid 4242'] } } };
 const STEP_FAILED = { type: 'STEP_FAILED', error: { code: 'WFR_TEST_STEP_FAILED', message: 'the step failed' } } as const satisfies EngineConfigEvent;
+const PLUGIN_ERROR = { code: 'WFR_PLUGIN_UNHEALTHY', message: 'its health check failed' };
+
+/** Where a plugin slot of the reload can settle: its own failure or death (before the swap), its release, or the engine's confirmation. */
+const SETTLING_STATES = ['startingPlugins', 'staged', 'candidateBuilt', 'probed', 'releasingPlugins', 'draining'];
+
+/** What each plugin slot of the current reload can report in `snapshot`. */
+function pluginFacts(snapshot: SlotSnapshot): EngineConfigEvent[] {
+  const { request, plugins, error } = snapshot.context;
+  if (!request) return [];
+  const state = leafOf(snapshot.value);
+  return plugins.flatMap((plugin): EngineConfigEvent[] => {
+    if (plugin.settled) return [];
+    const awaiting: EngineConfigEvent[] = plugin.candidate ? [] : [{ type: 'PLUGIN.AWAITING', reloadId: request.reloadId, name: plugin.name, candidate: pluginCandidate(plugin.name, request.reloadId) }];
+    if (!SETTLING_STATES.includes(state)) return awaiting;
+    // After CONFIRMED it goes live; released without an error (a passing dry run) it stops; otherwise it rolled back.
+    const outcome = state === 'draining' ? 'active' : state === 'releasingPlugins' && !error ? 'dryRunPassed' : 'rolledBack';
+    const settledError = outcome === 'rolledBack' ? (state === 'releasingPlugins' ? error : PLUGIN_ERROR) : null;
+    return [...awaiting, { type: 'PLUGIN.SETTLED', reloadId: request.reloadId, name: plugin.name, outcome, error: settledError }];
+  });
+}
 
 /** Every fact the slot can be told in `snapshot`, with the payloads of its current reload. */
-function factsFor(snapshot: SlotSnapshot): EngineConfigEvent[] {
+function factsFor(snapshot: SlotSnapshot, starts: readonly TryActivate[] = RELOADS.map((r) => r.request)): EngineConfigEvent[] {
   const reload = snapshot.context.request ? fixtureOf(snapshot.context.request) : null;
   const reloadFacts: EngineConfigEvent[] = reload
     ? [
         { type: 'STAGED', staged: reload.staged },
         { type: 'BUILT', candidate: reload.candidate },
+        ...pluginFacts(snapshot),
       ]
     : [];
   return [
-    ...RELOADS.map((r) => r.request),
+    ...starts,
     ...reloadFacts,
     PROBE_PASSED,
     SWAPPED,
@@ -110,8 +175,11 @@ function factsFor(snapshot: SlotSnapshot): EngineConfigEvent[] {
 const accepted: Record<string, readonly EventType[]> = {
   idle: ['TRY_ACTIVATE'],
   staging: ['STAGED', 'STEP_FAILED'],
-  staged: ['BUILT', 'STEP_FAILED'],
-  candidateBuilt: ['PROBE_PASSED', 'STEP_FAILED'],
+  // Each plugin slot reports that it waits for the engine (the last one moves the reload on), or that it failed.
+  startingPlugins: ['PLUGIN.AWAITING', 'PLUGIN.SETTLED'],
+  // A plugin slot that settles before the swap has failed (its process died): so does the reload.
+  staged: ['BUILT', 'STEP_FAILED', 'PLUGIN.SETTLED'],
+  candidateBuilt: ['PROBE_PASSED', 'STEP_FAILED', 'PLUGIN.SETTLED'],
   // commitSwap fails only before the pointer moves.
   probed: ['SWAPPED', 'STEP_FAILED'],
   // After the swap the only failure is confirmCandidate's own.
@@ -122,11 +190,16 @@ const accepted: Record<string, readonly EventType[]> = {
   draining: ['DRAINED', 'CLEANUP_FAILED'],
   stoppingCandidate: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
   rollingBack: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
+  // Every plugin slot still running was told to roll back; the last one to settle ends the reload.
+  releasingPlugins: ['PLUGIN.SETTLED'],
   active: ['TRY_ACTIVATE'],
   rolledBack: ['TRY_ACTIVATE'],
   rejected: ['TRY_ACTIVATE'],
   dryRunPassed: ['TRY_ACTIVATE'],
 };
+
+/** Facts a state only records (a plugin slot settled meanwhile), without moving on: commitSwap refuses a dead plugin itself, and after CONFIRMED the slots go live. */
+const recorded: Record<string, readonly EventType[]> = { probed: ['PLUGIN.SETTLED'], draining: ['PLUGIN.SETTLED'] };
 
 const leafOf = (value: StateValue): string => (typeof value === 'string' ? value : leafOf(Object.values(value)[0]!));
 
@@ -135,7 +208,7 @@ const leafOf = (value: StateValue): string => (typeof value === 'string' ? value
 /** What each named piece of work is given (the inputs in machines/engine-config.ts). */
 interface WorkInputs {
   stageConfig: { request: ConfigReloadRequest };
-  buildCandidate: { staged: StagedConfig; request: ConfigReloadRequest };
+  buildCandidate: { staged: StagedConfig; request: ConfigReloadRequest; plugins: PluginRef[] };
   probeCandidate: { candidate: EngineRef; request: ConfigReloadRequest };
   commitSwap: { candidate: EngineRef; request: ConfigReloadRequest; staged: StagedConfig };
   confirmCandidate: { request: ConfigReloadRequest };
@@ -156,15 +229,17 @@ interface StoppedEngine {
 
 /** The world's logs: what happened to processes, sockets and files. */
 interface Effects {
-  /** Candidate plugin processes started (buildCandidate). */
+  /** Candidate plugin processes started (by the reload's plugin slots). */
   launched: Array<{ reloadId: string; plugin: string }>;
+  /** What the engine slot told its plugin slots (ENGINE_SWAPPED, ENGINE_CONFIRMED, ENGINE_RELEASED), by plugin process. */
+  told: Array<{ plugin: string; type: string }>;
   /** Candidate listeners bound (probeCandidate). */
   bound: Array<{ reloadId: string; listen: string }>;
   /** Swaps confirmed on disk, by reload (confirmCandidate). */
   confirmed: string[];
   /** Engines stopped after draining (drainPrevious). */
   stopped: StoppedEngine[];
-  /** Candidate plugins killed (discardCandidate, swapBack). */
+  /** Candidate plugins killed (by their own slots, once released). */
   killed: string[];
   /** Candidate sockets closed (discardCandidate, swapBack). */
   closed: string[];
@@ -181,11 +256,12 @@ interface World extends Effects {
   calls: Call[];
 }
 
-const noEffects = (): Effects => ({ launched: [], bound: [], confirmed: [], stopped: [], killed: [], closed: [], removedFiles: [] });
+const noEffects = (): Effects => ({ launched: [], told: [], bound: [], confirmed: [], stopped: [], killed: [], closed: [], removedFiles: [] });
 
 /** What the world logged after `before` was taken. */
 const effectsSince = (world: World, before: Effects): Effects => ({
   launched: world.launched.slice(before.launched.length),
+  told: world.told.slice(before.told.length),
   bound: world.bound.slice(before.bound.length),
   confirmed: world.confirmed.slice(before.confirmed.length),
   stopped: world.stopped.slice(before.stopped.length),
@@ -203,9 +279,8 @@ const logsOf = (world: World): Effects => effectsSince(world, noEffects());
  */
 function fakeWorld(failingCommits: ReadonlySet<string> = new Set()) {
   const world: World = { currentEngine: ORIGINAL, retired: null, ...noEffects(), calls: [] };
-  /** What discardCandidate releases, and swapBack too: this reload's plugins, sockets and staged file. */
+  /** What discardCandidate releases, and swapBack too: this reload's sockets and staged file (its plugins are their slots' to release). */
   const release = (request: ConfigReloadRequest, staged: StagedConfig | null) => {
-    world.killed.push(...world.launched.filter((l) => l.reloadId === request.reloadId).map((l) => l.plugin));
     world.closed.push(...world.bound.filter((b) => b.reloadId === request.reloadId).map((b) => b.listen));
     if (staged?.createdByReload) world.removedFiles.push(staged.file);
   };
@@ -217,9 +292,22 @@ function fakeWorld(failingCommits: ReadonlySet<string> = new Set()) {
   const machine = engineConfigMachine.provide({
     actors: {
       stageConfig: fake('stageConfig'),
-      buildCandidate: fake('buildCandidate', ({ request }) => {
-        for (const plugin of fixtureOf(request).plugins) world.launched.push({ reloadId: request.reloadId, plugin });
-      }),
+      // A plugin slot: starts its process when asked, kills it when released; what it reports, the test sends.
+      pluginSlot: fromCallback<EventObject, { name: string }>(({ receive }) => {
+        let process: string | null = null;
+        receive((event) => {
+          const told = event as PluginSlotEvent;
+          if (told.type === 'START_FOR_CONFIG') {
+            process = `${told.staged.name}#${told.reloadId}`;
+            world.launched.push({ reloadId: told.reloadId, plugin: process });
+            return;
+          }
+          world.told.push({ plugin: process!, type: told.type });
+          if (told.type === 'ENGINE_RELEASED') world.killed.push(process!);
+        });
+        // A stand-in for the plugin slot machine (walked on its own in plugin-slot.model.test.ts).
+      }) as never,
+      buildCandidate: fake('buildCandidate'),
       probeCandidate: fake('probeCandidate', ({ candidate, request }) => {
         if (candidate.listen !== world.currentEngine.listen) world.bound.push({ reloadId: request.reloadId, listen: candidate.listen });
       }),
@@ -341,13 +429,24 @@ function replay(path: SlotPath): Replayed {
 const callsOf = <W extends Work>(step: TraceStep, work: W): Array<CallOf<W>> =>
   step.invoked.filter((call): call is CallOf<W> => call.work === work);
 const invokes = (steps: TraceStep[], work: Work) => steps.some((step) => callsOf(step, work).length > 0);
-const typesOf = (steps: TraceStep[]) => steps.map((step) => step.event.type);
+/** Whether the step at `i` moved the slot to another state (a plugin slot's report may only be recorded). */
+const moved = (steps: TraceStep[], i: number) => i === 0 || steps[i - 1]!.state !== steps[i]!.state;
+/** The facts that moved the reload on: a plugin slot's report that was only recorded is left out. */
+const typesOf = (steps: TraceStep[]) => steps.filter((step, i) => !step.event.type.startsWith('PLUGIN.') || moved(steps, i)).map((step) => step.event.type);
+/** The clean-up states that follow `first` (a clean-up state): through releasingPlugins unless every plugin slot had settled already. */
+function cleanupStates(reload: Reload, first: string, settled: string): string[] {
+  const released = releaseIndex(reload);
+  const running = released >= 0 && reload.steps[released]!.context.plugins.some((p) => p.settled === null);
+  return released < 0 || running ? [first, 'releasingPlugins', settled] : [first, settled];
+}
+/** The states the reload went through from `from` on, each once. */
+const statesFrom = (reload: Reload, from: number) => reload.steps.slice(from).filter((_, i, steps) => i === 0 || moved(steps, i)).map((step) => step.state);
 const stagedCopy = (reload: Reload) => reload.steps.find((s) => s.event.type === 'STAGED')?.context.staged ?? null;
 const builtCandidate = (reload: Reload) => reload.steps.find((s) => s.event.type === 'BUILT')?.context.candidate ?? null;
 const launchedBy = (reload: Reload) => reload.steps.flatMap((s) => s.effects.launched.map((l) => l.plugin));
 const boundBy = (reload: Reload) => reload.steps.flatMap((s) => s.effects.bound.map((b) => b.listen));
 
-const SWAP_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'BUILT', 'PROBE_PASSED'];
+const SWAP_PRECONDITION: EventType[] = ['TRY_ACTIVATE', 'STAGED', 'PLUGIN.AWAITING', 'BUILT', 'PROBE_PASSED'];
 const DRAIN_PRECONDITION: EventType[] = [...SWAP_PRECONDITION, 'SWAPPED', 'CONFIRMED'];
 const SWAP_BACK_PRECONDITION: EventType[] = [...SWAP_PRECONDITION, 'SWAPPED', 'CONFIRM_FAILED'];
 /** Index of the step that took `type` in this reload, or -1. */
@@ -379,7 +478,8 @@ function expectCandidateReleased(replayed: Replayed, reload: Reload, index: numb
   expect(discard?.input.request, replayed.path).toBe(reload.request);
   expect(discard?.input.staged, replayed.path).toBe(staged);
   const { effects } = reload.steps[index]!;
-  expect(effects.killed, replayed.path).toEqual(launchedBy(reload));
+  // Its plugins are not killed here: each is released through its own slot (expectPluginsReleased).
+  expect(effects.killed, replayed.path).toEqual([]);
   expect(effects.closed, replayed.path).toEqual(boundBy(reload));
   expect(effects.removedFiles, replayed.path).toEqual(staged?.createdByReload ? [staged.file] : []);
   expect(effects.stopped, replayed.path).toEqual([]);
@@ -387,16 +487,40 @@ function expectCandidateReleased(replayed: Replayed, reload: Reload, index: numb
   for (const step of reload.steps.slice(index + 1)) expect(callsOf(step, 'discardCandidate'), replayed.path).toEqual([]);
 }
 
+/** The step that ends the config's own clean-up (rollingBack, swappingBack, stoppingCandidate) and so enters releasingPlugins, or -1. */
+const releaseIndex = (reload: Reload) =>
+  reload.steps.findIndex((step, i) => i > 0 && ['rollingBack', 'swappingBack', 'stoppingCandidate'].includes(reload.steps[i - 1]!.state) && step.state !== reload.steps[i - 1]!.state);
+
+/**
+ * The step at `index` entered releasingPlugins: every plugin slot of the reload that had not settled is told
+ * ENGINE_RELEASED there, once, with the engine pointer already back on the engine current before the reload,
+ * and kills its process; none is told anything afterwards. The reload settles only when all of them have.
+ */
+function expectPluginsReleased(reload: Reload, index: number, path: string) {
+  const step = reload.steps[index]!;
+  const running = step.context.plugins.filter((p) => p.settled === null).map((p) => `${p.name}#${reload.request.reloadId}`);
+  expect(step.effects.told, path).toEqual(running.map((plugin) => ({ plugin, type: 'ENGINE_RELEASED' })));
+  expect(step.effects.killed, path).toEqual(running);
+  expect(step.current, path).toBe(reload.currentBefore);
+  expect(step.state, path).toBe(running.length > 0 ? 'releasingPlugins' : reload.request.dryRun && !step.context.error ? 'dryRunPassed' : 'rolledBack');
+  for (const later of reload.steps.slice(index + 1)) expect(later.effects.told, path).toEqual([]);
+  const last = reload.steps.at(-1)!;
+  if (['rolledBack', 'dryRunPassed'].includes(last.state)) expect(last.context.plugins.every((p) => p.settled !== null), path).toBe(true);
+}
+
 /** The transitions of the machine that enter state `key`, as `from --EVENT`. */
 const entriesOf = (key: string) =>
   getStateNodes(engineConfigMachine).flatMap((node) =>
-    [...node.transitions.values()].flat().flatMap((t) => (t.target ?? []).filter((target) => target.key === key).map(() => `${node.key} --${t.eventType}`)),
+    [...[...node.transitions.values()].flat(), ...(node.always ?? [])].flatMap((t) => (t.target ?? []).filter((target) => target.key === key).map(() => `${node.key} --${t.eventType || '(always)'}`)),
   );
 const invokersOf = (src: string) => getStateNodes(engineConfigMachine).filter((node) => node.invoke.some((i) => i.src === src)).map((node) => node.key);
 
 // ─── The paths ──────────────────────────────────────────────────────────────
 
-const paths = getSimplePaths(engineConfigMachine, { events: factsFor });
+const paths = [
+  ...getSimplePaths(engineConfigMachine, { events: (snapshot) => factsFor(snapshot) }),
+  ...getSimplePaths(engineConfigMachine, { events: (snapshot) => factsFor(snapshot, [PAIR.request]) }),
+];
 
 let replays: Replayed[] | undefined;
 const replayAll = () => (replays ??= paths.map(replay));
@@ -479,6 +603,49 @@ describe('engineConfig, walked along every simple path', () => {
     expect(moved).toBeGreaterThan(0);
   });
 
+  it('starts one plugin slot per plugin the staged config lists, on STAGED, and builds only once every one of them waits for the engine, on their candidates', () => {
+    expect(invokersOf('buildCandidate')).toEqual(['staged']);
+    expect(entriesOf('staged')).toEqual(['startingPlugins --(always)']);
+    let builds = 0;
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        reload.steps.forEach((step) => {
+          if (step.event.type === 'STAGED') expect(step.effects.launched.map((l) => l.plugin), path).toEqual(fixtureOf(reload.request).plugins);
+          else expect(step.effects.launched, path).toEqual([]);
+          for (const build of callsOf(step, 'buildCandidate')) {
+            builds += 1;
+            expect(step.context.plugins.every((p) => p.candidate !== null && p.settled === null), path).toBe(true);
+            expect(build.input.plugins, path).toEqual(step.context.staged!.plugins.map(({ staged }) => pluginCandidate(staged.name, reload.request.reloadId)));
+          }
+        });
+      }
+    }
+    expect(builds).toBeGreaterThan(0);
+  });
+
+  it('tells its plugin slots ENGINE_SWAPPED only on SWAPPED, ENGINE_CONFIRMED only on CONFIRMED, ENGINE_RELEASED only once the pointer is back, and nothing on a dry run but the release', () => {
+    const toldOn = new Map<string, string>([['ENGINE_SWAPPED', 'SWAPPED'], ['ENGINE_CONFIRMED', 'CONFIRMED']]);
+    const seen = new Set<string>();
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        reload.steps.forEach((step) => {
+          for (const { plugin, type } of step.effects.told) {
+            seen.add(type);
+            expect(fixtureOf(reload.request).plugins, path).toContain(plugin);
+            if (type === 'ENGINE_RELEASED') {
+              expect(step.state, path).toBe('releasingPlugins');
+              expect(step.current, path).toBe(reload.currentBefore);
+            } else {
+              expect(step.event.type, path).toBe(toldOn.get(type));
+              expect(reload.request.dryRun, path).toBe(false);
+            }
+          }
+        });
+      }
+    }
+    expect(seen).toEqual(new Set(['ENGINE_SWAPPED', 'ENGINE_CONFIRMED', 'ENGINE_RELEASED']));
+  });
+
   it('changes the engine pointer only through commitSwap on entering probed and swapBack on entering swappingBack, and runs swapBack only after SWAPPED of the same reload', () => {
     expect(invokersOf('swapBack')).toEqual(['swappingBack']);
     expect(entriesOf('swappingBack')).toEqual(['confirming --CONFIRM_FAILED']);
@@ -549,8 +716,8 @@ describe('engineConfig, walked along every simple path', () => {
         if (failedAt < 0) continue;
         const staged = stagedCopy(reload)!;
         expect(typesOf(reload.steps.slice(0, failedAt + 1)), path).toEqual(SWAP_BACK_PRECONDITION);
-        const outcome = reload.steps.slice(failedAt).map((step) => step.state);
-        expect(outcome, path).toEqual(['swappingBack', 'rolledBack'].slice(0, outcome.length));
+        const outcome = statesFrom(reload, failedAt);
+        expect(outcome, path).toEqual(cleanupStates(reload, 'swappingBack', 'rolledBack').slice(0, outcome.length));
         expect(reload.steps[failedAt]!.context.error, path).toEqual(CONFIRM_FAILED.error);
         // No drain on this path, and nothing released twice: swapBack alone releases the candidate.
         expect(invokes(reload.steps, 'drainPrevious'), path).toBe(false);
@@ -559,10 +726,10 @@ describe('engineConfig, walked along every simple path', () => {
         const [swapBack, ...more] = callsOf(reload.steps[failedAt]!, 'swapBack');
         expect(swapBack, path).toBeDefined();
         expect(more, path).toEqual([]);
-        // The failed candidate's plugins killed, its socket closed, its staged copy removed; the old engine untouched.
+        // The failed candidate's socket closed, its staged copy removed; the old engine untouched. Its plugins
+        // keep running until the pointer is back (their slots release them next).
         const { effects } = reload.steps[failedAt]!;
-        expect(effects.killed, path).toEqual(fixtureOf(reload.request).plugins);
-        expect(effects.killed, path).toEqual(launchedBy(reload));
+        expect(effects.killed, path).toEqual([]);
         expect(effects.closed, path).toEqual(boundBy(reload));
         expect(effects.removedFiles, path).toEqual(staged.createdByReload ? [staged.file] : []);
         expect(effects.stopped, path).toEqual([]);
@@ -571,34 +738,40 @@ describe('engineConfig, walked along every simple path', () => {
           expect(step.current, path).toBe(reload.currentBefore);
           expect(isAlive(step.logs, reload.currentBefore), path).toBe(true);
         }
+        const released = releaseIndex(reload);
+        if (released >= 0) expectPluginsReleased(reload, released, path);
         const last = reload.steps.at(-1)!;
         if (last.state !== 'rolledBack') continue;
         rolledBack += 1;
-        expect(['SWAPPED_BACK', 'CLEANUP_FAILED'], path).toContain(last.event.type);
-        expect(last.context.cleanupError, path).toEqual(last.event.type === 'CLEANUP_FAILED' ? CLEANUP_FAILED.error : null);
+        const swappedBack = reload.steps[released]!;
+        expect(['SWAPPED_BACK', 'CLEANUP_FAILED'], path).toContain(swappedBack.event.type);
+        expect(last.context.cleanupError, path).toEqual(swappedBack.event.type === 'CLEANUP_FAILED' ? CLEANUP_FAILED.error : null);
         expect(last.invoked, path).toEqual([]);
-        expect(last.effects, path).toEqual(noEffects());
         expect(last.context, path).toMatchObject({ staged: null, previous: null, error: CONFIRM_FAILED.error });
       }
     }
     expect(rolledBack).toBeGreaterThan(0);
   });
 
-  it('ends every failure before SWAPPED in rolledBack (or rejected while staging), never touching the current engine, after discarding exactly this reload\'s candidate', () => {
+  it('ends every failure before SWAPPED (a step\'s, or a plugin slot\'s) in rolledBack (or rejected while staging), never touching the current engine, after releasing exactly this reload\'s candidate and plugins', () => {
     const failedIn = new Set<string>();
     for (const replayed of replayAll()) {
       for (const reload of replayed.reloads) {
-        const failedAt = reload.steps.findIndex((step) => step.event.type === 'STEP_FAILED');
+        const failedAt = reload.steps.findIndex((step, i) => step.event.type === 'STEP_FAILED' || (step.event.type === 'PLUGIN.SETTLED' && step.state === 'rollingBack' && moved(reload.steps, i)));
         if (failedAt < 0) continue;
         const { path } = replayed;
-        // STEP_FAILED never comes after SWAPPED: inside the confirmation window a failure is CONFIRM_FAILED (see above).
+        const failure = reload.steps[failedAt]!;
+        // A failure never comes after SWAPPED: inside the confirmation window it is CONFIRM_FAILED (see above).
         expect(typesOf(reload.steps.slice(0, failedAt)), path).not.toContain('SWAPPED');
         const state = reload.steps[failedAt - 1]!.state;
         failedIn.add(state);
-        const outcome = reload.steps.slice(failedAt).map((step) => step.state);
-        const expected = state === 'staging' ? ['rejected'] : ['rollingBack', 'rolledBack'];
+        const outcome = statesFrom(reload, failedAt);
+        const expected = state === 'staging' ? ['rejected'] : cleanupStates(reload, 'rollingBack', 'rolledBack');
         expect(outcome, path).toEqual(expected.slice(0, outcome.length));
-        expect(reload.steps[failedAt]!.context.error, path).toEqual(STEP_FAILED.error);
+        if (failure.event.type === 'PLUGIN.SETTLED') {
+          // The plugin's own error, its code kept, naming the plugin.
+          expect(failure.context.error, path).toEqual({ ...PLUGIN_ERROR, message: `plugin "${failure.event.name}": ${PLUGIN_ERROR.message}`, details: { plugin: failure.event.name } });
+        } else expect(failure.context.error, path).toEqual(STEP_FAILED.error);
         expectCurrentUntouched(reload, path);
         expect(invokes(reload.steps, 'commitSwap'), path).toBe(state === 'probed');
         if (state === 'staging') {
@@ -608,11 +781,13 @@ describe('engineConfig, walked along every simple path', () => {
         }
         expect(launchedBy(reload), path).toEqual(fixtureOf(reload.request).plugins);
         expectCandidateReleased(replayed, reload, failedAt);
+        const released = releaseIndex(reload);
+        if (released >= 0) expectPluginsReleased(reload, released, path);
         const last = reload.steps.at(-1)!;
         if (last.state === 'rolledBack') expect(last.context.staged, path).toBeNull();
       }
     }
-    expect(failedIn).toEqual(new Set(['staging', 'staged', 'candidateBuilt', 'probed']));
+    expect(failedIn).toEqual(new Set(['staging', 'startingPlugins', 'staged', 'candidateBuilt', 'probed']));
   });
 
   it('never calls commitSwap or drainPrevious on a dry run, and ends a passing one in dryRunPassed after discarding the candidate', () => {
@@ -624,9 +799,11 @@ describe('engineConfig, walked along every simple path', () => {
         expect(invokes(reload.steps, 'commitSwap'), path).toBe(false);
         const probedAt = reload.steps.findIndex((step) => step.event.type === 'PROBE_PASSED');
         if (probedAt < 0) continue;
-        const outcome = reload.steps.slice(probedAt).map((step) => step.state);
-        expect(outcome, path).toEqual(['stoppingCandidate', 'dryRunPassed'].slice(0, outcome.length));
+        const outcome = statesFrom(reload, probedAt);
+        expect(outcome, path).toEqual(cleanupStates(reload, 'stoppingCandidate', 'dryRunPassed').slice(0, outcome.length));
         expectCandidateReleased(replayed, reload, probedAt);
+        const released = releaseIndex(reload);
+        if (released >= 0) expectPluginsReleased(reload, released, path);
         const last = reload.steps.at(-1)!;
         if (last.state !== 'dryRunPassed') continue;
         passed += 1;
@@ -638,10 +815,34 @@ describe('engineConfig, walked along every simple path', () => {
   });
 });
 
-describeCleanupFailures('engineConfig', replayAll, CLEANUP_FAILED.error);
+describeCleanupFailures('engineConfig', replayAll, CLEANUP_FAILED.error, {
+  // The config's own clean-up done, the plugin slots still running are released next (none left: the reload settles).
+  swappingBack: ['releasingPlugins', 'rolledBack'],
+  draining: ['active'],
+  stoppingCandidate: ['releasingPlugins', 'dryRunPassed'],
+  rollingBack: ['releasingPlugins', 'rolledBack'],
+});
 
 describe('engineConfig, told facts out of order', () => {
-  const unexpected = (snapshot: SlotSnapshot) => factsFor(snapshot).filter((e) => !accepted[leafOf(snapshot.value)]!.includes(e.type));
+  const expected = (snapshot: SlotSnapshot, type: EventType) => [...accepted[leafOf(snapshot.value)]!, ...(recorded[leafOf(snapshot.value)] ?? [])].includes(type);
+  const unexpected = (snapshot: SlotSnapshot) => factsFor(snapshot).filter((e) => !expected(snapshot, e.type));
+
+  it('only records a plugin slot that settles while the swap runs or the old engine drains: no move, no work, nothing else in its context', () => {
+    const seen = new Set<string>();
+    for (const { state: snapshot } of reachable) {
+      const state = leafOf(snapshot.value);
+      for (const event of factsFor(snapshot).filter((e) => recorded[state]?.includes(e.type))) {
+        if (event.type !== 'PLUGIN.SETTLED') continue;
+        seen.add(state);
+        const [next, actions] = transition(engineConfigMachine, snapshot, event);
+        expect(next.value, state).toEqual(snapshot.value);
+        expect({ ...next.context, plugins: [] }, state).toEqual({ ...snapshot.context, plugins: [] });
+        expect(next.context.plugins.find((p) => p.name === event.name)?.settled, state).toBe(event.outcome);
+        expect(actions, state).toEqual([]);
+      }
+    }
+    expect(seen).toEqual(new Set(Object.keys(recorded)));
+  });
 
   it('ignores every fact the protocol does not expect next, in every reachable state, leaving state and context unchanged and starting no work', () => {
     let ignored = 0;
@@ -727,12 +928,18 @@ describe('engineConfig, told facts out of order', () => {
     }
   });
 
-  it('moves on every fact the protocol expects next, in every reachable state', () => {
+  it('moves on every fact the protocol expects next, in every reachable state (the last plugin slot to wait or to settle moves the reload on; one before it is recorded)', () => {
     for (const { state: snapshot } of reachable) {
       const state = leafOf(snapshot.value);
       for (const event of factsFor(snapshot).filter((e) => accepted[state]!.includes(e.type))) {
         const [next] = transition(engineConfigMachine, snapshot, event);
-        expect(next.value, `${event.type} in ${state}`).not.toEqual(snapshot.value);
+        const others = snapshot.context.plugins.filter((p) => 'name' in event && p.name !== event.name);
+        const stillWaiting =
+          (event.type === 'PLUGIN.AWAITING' && others.some((p) => p.candidate === null)) || (state === 'releasingPlugins' && others.some((p) => p.settled === null));
+        if (stillWaiting) {
+          expect(next.value, `${event.type} in ${state}`).toEqual(snapshot.value);
+          expect(next.context.plugins, `${event.type} in ${state}`).not.toEqual(snapshot.context.plugins);
+        } else expect(next.value, `${event.type} in ${state}`).not.toEqual(snapshot.value);
       }
     }
   });

@@ -77,8 +77,24 @@ const RESTART = {
   } as Extract<PluginSlotEvent, { type: 'RESTART' }> & RestartRequest,
   candidate: { ...ORIGINAL, instanceId: 'echo#restart', pid: 3001 } as PluginRef,
 };
-const fixtureOf = (request: ReloadRequest): { candidate: PluginRef; staged: StagedPlugin } =>
-  request.reloadId === RESTART.request.reloadId ? { candidate: RESTART.candidate, staged: RESTART.request.staged } : RELOADS.find((r) => r.request.reloadId === request.reloadId)!;
+
+/** A plugin a config reload starts (the engine slot staged it), for a real and for a dry config reload. */
+function configFixture(reloadId: string, dryRun: boolean, pid: number) {
+  const dir = `/state/plugins/echo/3.0.0-${reloadId}`;
+  const digest = 'c'.repeat(64);
+  return {
+    request: { type: 'START_FOR_CONFIG', reloadId, sourceDir: '/offered/echo-3.0.0', staged: { name: 'echo', version: '3.0.0', dir, digest, createdByReload: true }, dryRun } as Extract<PluginSlotEvent, { type: 'START_FOR_CONFIG' }>,
+    candidate: { name: 'echo', version: '3.0.0', dir, digest, instanceId: `echo#${reloadId}`, pid } as PluginRef,
+  };
+}
+const CONFIG_STARTS = [configFixture('config-real', false, 4001), configFixture('config-dry', true, 4002)] as const;
+
+const fixtureOf = (request: ReloadRequest): { candidate: PluginRef; staged: StagedPlugin } => {
+  if (request.reloadId === RESTART.request.reloadId) return { candidate: RESTART.candidate, staged: RESTART.request.staged };
+  const config = CONFIG_STARTS.find((c) => c.request.reloadId === request.reloadId);
+  if (config) return { candidate: config.candidate, staged: config.request.staged };
+  return RELOADS.find((r) => r.request.reloadId === request.reloadId)!;
+};
 
 const HANDSHAKE_PASSED: PluginSlotEvent = { type: 'HANDSHAKE_PASSED' };
 const PROBE_PASSED: PluginSlotEvent = { type: 'PROBE_PASSED' };
@@ -96,18 +112,28 @@ const CANDIDATE_DISCARDED: PluginSlotEvent = { type: 'CANDIDATE_DISCARDED' };
 const CLEANUP_FAILED: PluginSlotEvent = { type: 'CLEANUP_FAILED', error: { code: 'WFR_CLEANUP_FAILED', message: 'the clean-up failed', details: { left: ['pid 4242'] } } };
 const STEP_FAILED: PluginSlotEvent = { type: 'STEP_FAILED', error: { code: 'WFR_TEST_STEP_FAILED', message: 'the step failed' } };
 const CANDIDATE_EXITED: PluginSlotEvent = { type: 'CANDIDATE_EXITED', error: { code: 'WFR_PLUGIN_EXITED', message: 'the candidate exited' } };
+/** What the engine slot running a config's plugin tells it. */
+const ENGINE_SWAPPED: PluginSlotEvent = { type: 'ENGINE_SWAPPED' };
+const ENGINE_CONFIRMED: PluginSlotEvent = { type: 'ENGINE_CONFIRMED' };
+const ENGINE_RELEASED = { type: 'ENGINE_RELEASED', error: { code: 'WFR_CONFIG_PROBE_FAILED', message: 'the candidate engine failed a probe' } } as const satisfies PluginSlotEvent;
+const ENGINE_RELEASED_AFTER_DRY_RUN: PluginSlotEvent = { type: 'ENGINE_RELEASED', error: null };
 
 /** Every fact the slot can be told in `snapshot`, with the payloads of its current reload. */
-type StartFact = (typeof RELOADS)[number]['request'] | typeof RESTART.request;
-const ALL_STARTS: readonly StartFact[] = [...RELOADS.map((r) => r.request), RESTART.request];
+type StartFact = (typeof RELOADS)[number]['request'] | typeof RESTART.request | (typeof CONFIG_STARTS)[number]['request'];
+const ALL_STARTS: readonly StartFact[] = [...RELOADS.map((r) => r.request), RESTART.request, ...CONFIG_STARTS.map((c) => c.request)];
 
 function factsFor(snapshot: SlotSnapshot, starts: readonly StartFact[] = ALL_STARTS): PluginSlotEvent[] {
-  const reload = snapshot.context.request ? fixtureOf(snapshot.context.request) : null;
+  const request = snapshot.context.request;
+  const reload = request ? fixtureOf(request) : null;
   const reloadFacts: PluginSlotEvent[] = reload
     ? [
         { type: 'STAGED', staged: reload.staged },
         { type: 'CANDIDATE_STARTED', candidate: reload.candidate },
       ]
+    : [];
+  // The engine slot swaps and confirms only on a real config reload, and releases without an error only after a passing dry run.
+  const engineFacts: PluginSlotEvent[] = request?.forConfig
+    ? [...(request.dryRun ? [ENGINE_RELEASED_AFTER_DRY_RUN] : [ENGINE_SWAPPED, ENGINE_CONFIRMED]), ENGINE_RELEASED]
     : [];
   return [
     ...starts,
@@ -125,19 +151,25 @@ function factsFor(snapshot: SlotSnapshot, starts: readonly StartFact[] = ALL_STA
     CLEANUP_FAILED,
     STEP_FAILED,
     CANDIDATE_EXITED,
+    ...engineFacts,
   ];
 }
 
 const FAILURES: readonly EventType[] = ['STEP_FAILED', 'CANDIDATE_EXITED'];
 
 /** The reload protocol: in each state, the only facts that may move the slot on. */
+const STARTS: readonly EventType[] = ['TRY_ACTIVATE', 'RESTART'];
 const accepted: Record<string, readonly EventType[]> = {
-  idle: ['TRY_ACTIVATE', 'RESTART'],
+  idle: [...STARTS, 'START_FOR_CONFIG'],
   staging: ['STAGED', 'STEP_FAILED'],
   staged: ['CANDIDATE_STARTED', 'STEP_FAILED'],
   candidateStarted: ['HANDSHAKE_PASSED', ...FAILURES],
   handshaked: ['PROBE_PASSED', ...FAILURES],
   healthy: ['ENGINE_CHECK_PASSED', ...FAILURES],
+  // A config's plugin, checked on its own, waits for the engine slot: its verdict, or its own death.
+  awaitingEngine: ['ENGINE_SWAPPED', 'ENGINE_RELEASED', ...FAILURES],
+  // Serving in the swapped engine: only the engine slot decides (its window watches this process).
+  inEngineWindow: ['ENGINE_CONFIRMED', 'ENGINE_RELEASED'],
   // commitSwap cannot be called off once started: only its own failure (before the pointer moves) aborts it.
   probed: ['SWAPPED', 'STEP_FAILED'],
   // Like commitSwap, reinstate is not called off once started: only its own failure aborts it.
@@ -150,10 +182,10 @@ const accepted: Record<string, readonly EventType[]> = {
   draining: ['DRAINED', 'CLEANUP_FAILED'],
   stoppingCandidate: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
   rollingBack: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
-  active: ['TRY_ACTIVATE', 'RESTART'],
-  rolledBack: ['TRY_ACTIVATE', 'RESTART'],
-  rejected: ['TRY_ACTIVATE', 'RESTART'],
-  dryRunPassed: ['TRY_ACTIVATE', 'RESTART'],
+  active: STARTS,
+  rolledBack: STARTS,
+  rejected: STARTS,
+  dryRunPassed: STARTS,
 };
 
 const leafOf = (value: StateValue): string => (typeof value === 'string' ? value : leafOf(Object.values(value)[0]!));
@@ -285,7 +317,7 @@ const describePath = (path: SlotPath) =>
 function reloadsOf(steps: TraceStep[]): Reload[] {
   const reloads: Reload[] = [];
   steps.forEach((step, i) => {
-    if (step.event.type === 'TRY_ACTIVATE' || step.event.type === 'RESTART') {
+    if (step.event.type === 'TRY_ACTIVATE' || step.event.type === 'RESTART' || step.event.type === 'START_FOR_CONFIG') {
       reloads.push({ request: step.context.request!, currentBefore: steps[i - 1]!.current, steps: [] });
     }
     reloads.at(-1)?.steps.push(step);
@@ -336,7 +368,7 @@ const typesOf = (steps: TraceStep[]) => steps.map((step) => step.event.type);
 const isFailure = (step: TraceStep) => FAILURES.includes(step.event.type as EventType);
 const startedCandidate = (reload: Reload) => reload.steps.find((s) => s.event.type === 'CANDIDATE_STARTED')?.context.candidate ?? null;
 /** What this reload staged (STAGED), or the version directory a restart starts from (RESTART). */
-const stagedCopy = (reload: Reload) => reload.steps.find((s) => s.event.type === 'STAGED' || s.event.type === 'RESTART')?.context.staged ?? null;
+const stagedCopy = (reload: Reload) => reload.steps.find((s) => ['STAGED', 'RESTART', 'START_FOR_CONFIG'].includes(s.event.type))?.context.staged ?? null;
 /** Index of the step that entered `probed` (commitSwap started), or -1. */
 const commitIndex = (reload: Reload) => reload.steps.findIndex((step) => callsOf(step, 'commitSwap').length > 0);
 
@@ -384,6 +416,8 @@ const paths = [
       input,
     }),
   ),
+  // A config reload's plugin slot (a fresh child of the engine slot for each config reload, so walked apart from idle), real and dry.
+  ...CONFIG_STARTS.flatMap((start) => getSimplePaths(pluginSlotMachine, { events: (snapshot) => factsFor(snapshot, [start.request]), input })),
 ];
 
 let replays: Replayed[] | undefined;
@@ -647,6 +681,57 @@ describe('pluginSlot, walked along every simple path', () => {
   });
 });
 
+describe('pluginSlot, starting a plugin for a config reload', () => {
+  const configReloads = () => replayAll().flatMap((replayed) => replayed.reloads.filter((r) => r.request.forConfig).map((reload) => ({ replayed, reload })));
+  const CHECKS: EventType[] = ['START_FOR_CONFIG', 'CANDIDATE_STARTED', 'HANDSHAKE_PASSED', 'PROBE_PASSED'];
+
+  it('never stages, never judges against the running engine, and never changes the pointer or stops the running plugin: the engine slot does', () => {
+    let walked = 0;
+    for (const { replayed, reload } of configReloads()) {
+      walked += 1;
+      expectCurrentUntouched(reload, replayed.path);
+      for (const work of ['stageCandidate', 'checkAgainstEngine', 'reinstate', 'confirmCandidate'] as const) expect(invokes(reload.steps, work), replayed.path).toBe(false);
+    }
+    expect(walked).toBeGreaterThan(0);
+  });
+
+  it('waits for the engine only after its own start, handshake and probe, and goes live only on ENGINE_SWAPPED then ENGINE_CONFIRMED of a real reload', () => {
+    let live = 0;
+    for (const { replayed, reload } of configReloads()) {
+      reload.steps.forEach((step, i) => {
+        if (step.state === 'awaitingEngine' && reload.steps[i - 1]?.state !== 'awaitingEngine') expect(typesOf(reload.steps.slice(0, i + 1)), replayed.path).toEqual(CHECKS);
+        if (step.state !== 'active') return;
+        live += 1;
+        expect(reload.request.dryRun, replayed.path).toBe(false);
+        expect(typesOf(reload.steps.slice(0, i + 1)), replayed.path).toEqual([...CHECKS, 'ENGINE_SWAPPED', 'ENGINE_CONFIRMED']);
+        // Its process is the engine's now: nothing was killed, and its staged copy stays.
+        expect(step.dead, replayed.path).not.toContain(startedCandidate(reload));
+        expect(replayed.world.removedDirs, replayed.path).not.toContain(stagedCopy(reload)!.dir);
+        expect(step.context, replayed.path).toMatchObject({ candidate: null, staged: null, error: null });
+      });
+    }
+    expect(live).toBeGreaterThan(0);
+  });
+
+  it('released by the engine (before or after its swap), discards its own candidate and staged copy and ends rolledBack with the engine\'s error, or dryRunPassed after a passing dry run', () => {
+    const endings = new Set<string>();
+    for (const { replayed, reload } of configReloads()) {
+      const releasedAt = indexOf(reload, 'ENGINE_RELEASED');
+      if (releasedAt < 0) continue;
+      const released = reload.steps[releasedAt]!;
+      const error = (released.event as Extract<PluginSlotEvent, { type: 'ENGINE_RELEASED' }>).error;
+      const outcome = reload.steps.slice(releasedAt).map((step) => step.state);
+      const expected = error ? ['rollingBack', 'rolledBack'] : ['stoppingCandidate', 'dryRunPassed'];
+      expect(outcome, replayed.path).toEqual(expected.slice(0, outcome.length));
+      expect(released.context.error, replayed.path).toEqual(error);
+      if (!error) expect(reload.request.dryRun, replayed.path).toBe(true);
+      expectCandidateDiscarded(replayed, reload, releasedAt);
+      endings.add(`${reload.steps[releasedAt - 1]!.state} → ${outcome.at(-1)}`);
+    }
+    expect(endings).toEqual(new Set(['awaitingEngine → rolledBack', 'awaitingEngine → dryRunPassed', 'inEngineWindow → rolledBack', 'awaitingEngine → rollingBack', 'awaitingEngine → stoppingCandidate', 'inEngineWindow → rollingBack']));
+  });
+});
+
 describeCleanupFailures('pluginSlot', replayAll, CLEANUP_FAILED.error);
 
 describe('pluginSlot, told facts out of order', () => {
@@ -712,6 +797,14 @@ describe('pluginSlot, told facts out of order', () => {
     ['SWAPPED_BACK', 'rollingBack'],
     ['CONFIRMED', 'active'],
     ['SWAPPED_BACK', 'rolledBack'],
+    // A config's plugin: the engine's verdicts only where the engine can give them, and never a swap of its own.
+    ['ENGINE_SWAPPED', 'handshaked'],
+    ['ENGINE_CONFIRMED', 'awaitingEngine'],
+    ['SWAPPED', 'awaitingEngine'],
+    ['ENGINE_CHECK_PASSED', 'awaitingEngine'],
+    ['CANDIDATE_EXITED', 'inEngineWindow'],
+    ['STEP_FAILED', 'inEngineWindow'],
+    ['ENGINE_SWAPPED', 'inEngineWindow'],
   ];
 
   it.each(outOfOrder)('ignores %s in %s on a running actor, starting no work', (type, state) => {
@@ -720,7 +813,7 @@ describe('pluginSlot, told facts out of order', () => {
     const calls = world.calls.length;
     const current = world.current;
     const dead = [...world.stopped, ...world.killed];
-    actor.send(factsFor(before).find((e) => e.type === type)!);
+    actor.send([...factsFor(before), ENGINE_SWAPPED, ENGINE_CONFIRMED].find((e) => e.type === type)!);
     expect(actor.getSnapshot().value, path).toEqual(before.value);
     expect(actor.getSnapshot().context, path).toEqual(before.context);
     expect(world.calls).toHaveLength(calls);

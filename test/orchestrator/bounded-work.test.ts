@@ -44,7 +44,9 @@ describe('bounded reload work', () => {
   it('a restart at boot runs through the slot: bounded, journaled with the failing step, then handed to the supervisor', async () => {
     const stateDir = await tempDir('wfr-bounded-');
     const first = await openTestHost({}, stateDir);
-    await first.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    // A 16 MiB plugin.json: reading and validating it (the start step's first work) takes far longer than 1 ms,
+    // on any machine, as the 8 MiB staging above does.
+    await first.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0', manifest: { description: 'x'.repeat(16 * 1024 * 1024) } }));
     await first.host.close();
 
     // Reopened with 1 ms of slack, starting the process outruns its bound.

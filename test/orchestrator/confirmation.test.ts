@@ -88,7 +88,9 @@ describe('the confirmation window of a config swap', () => {
       const marker = JSON.parse(await t.readMarker());
       const result = await t.host.tryActivateConfig(await writeConfig({ tag: 'B', plugin: { version: '2.0.0', flags: ['exit-after-health=2'] } }));
       expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'confirm', error: { code: 'WFR_CONFIRM_FAILED' }, active: first.active });
-      expect(result.steps.map((s) => s.work)).toEqual(['stage', 'build', 'probe', 'swap', 'confirm', 'swap back']);
+      expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start plugins', 'build', 'probe', 'swap', 'confirm', 'swap back', 'release plugins']);
+      // The dead plugin's slot was told the engine swapped back, and rolled it back itself.
+      expect(result.plugins).toEqual([expect.objectContaining({ name: 'fake', outcome: 'rolledBack', failedStep: 'engine window', error: expect.objectContaining({ code: 'WFR_CONFIRM_FAILED' }) })]);
       const answer = await fetch(`http://${t.host.engineStatus()!.address}/echo/x`);
       expect(answer.headers.get('x-wfreload-generation')).toBe('1');
       expect(((await answer.json()) as { input: { tag: string } }).input.tag).toBe('A');
