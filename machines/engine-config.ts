@@ -202,9 +202,16 @@ export const engineConfigMachine = setup({
     confirmPlugins: enqueueActions(({ context, enqueue }) => {
       for (const p of context.plugins) if (p.settled === null) enqueue.sendTo(configPluginSlotId(p.name), { type: 'ENGINE_CONFIRMED' });
     }),
-    /** Every plugin slot still running is told the engine will not use it: it rolls back (or, after a passing dry run, stops) its candidate. */
+    /**
+     * Every plugin slot waiting for the engine is told it will not be used: it rolls back (or, after a passing
+     * dry run, stops) its candidate. One still starting its candidate is told when it reports (PLUGIN.AWAITING),
+     * or settles on its own: a start in flight is never cut off with its process unknown.
+     */
     releasePlugins: enqueueActions(({ context, enqueue }) => {
-      for (const p of context.plugins) if (p.settled === null) enqueue.sendTo(configPluginSlotId(p.name), { type: 'ENGINE_RELEASED', error: context.error });
+      for (const p of context.plugins) if (p.candidate !== null && p.settled === null) enqueue.sendTo(configPluginSlotId(p.name), { type: 'ENGINE_RELEASED', error: context.error });
+    }),
+    releaseReporter: enqueueActions(({ context, event, enqueue }) => {
+      if (ofThisReload(context, event) && event.type === 'PLUGIN.AWAITING') enqueue.sendTo(configPluginSlotId(event.name), { type: 'ENGINE_RELEASED', error: context.error });
     }),
     /** The reload settled: its plugin slots have too, or run on as nothing (their processes are the engine's now). */
     stopPlugins: enqueueActions(({ context, enqueue }) => {
@@ -218,8 +225,10 @@ export const engineConfigMachine = setup({
   id: 'engineConfig',
   context: { request: null, staged: null, candidate: null, previous: null, error: null, cleanupError: null, plugins: [] },
   initial: 'idle',
-  // A plugin slot may settle at any point of a reload (its process died); the states before the swap fail on it.
-  on: { 'PLUGIN.SETTLED': { actions: 'recordPlugin' } },
+  // A plugin slot may settle at any point of a reload (its process died), and one still starting when the reload
+  // failed reports later that it waits: both are recorded wherever they arrive; the states before the swap fail
+  // on a settled one, and releasingPlugins releases a late one.
+  on: { 'PLUGIN.SETTLED': { actions: 'recordPlugin' }, 'PLUGIN.AWAITING': { actions: 'recordPlugin' } },
   states: {
     idle: { on: { TRY_ACTIVATE: startReload } },
 
@@ -241,10 +250,7 @@ export const engineConfigMachine = setup({
     startingPlugins: {
       entry: 'startPlugins',
       always: { guard: 'everyPluginAwaits', target: 'staged' },
-      on: {
-        'PLUGIN.AWAITING': { actions: 'recordPlugin' },
-        'PLUGIN.SETTLED': pluginFailed,
-      },
+      on: { 'PLUGIN.SETTLED': pluginFailed },
     },
 
     staged: {
@@ -323,6 +329,7 @@ export const engineConfigMachine = setup({
     // slot still running rolls its candidate back, and the reload settles once all of them have.
     releasingPlugins: {
       entry: 'releasePlugins',
+      on: { 'PLUGIN.AWAITING': { actions: ['recordPlugin', 'releaseReporter'] } },
       always: [
         { guard: and(['everyPluginSettled', 'hasFailed']), target: 'rolledBack' },
         { guard: 'everyPluginSettled', target: 'dryRunPassed' },

@@ -190,8 +190,8 @@ const accepted: Record<string, readonly EventType[]> = {
   draining: ['DRAINED', 'CLEANUP_FAILED'],
   stoppingCandidate: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
   rollingBack: ['CANDIDATE_DISCARDED', 'CLEANUP_FAILED'],
-  // Every plugin slot still running was told to roll back; the last one to settle ends the reload.
-  releasingPlugins: ['PLUGIN.SETTLED'],
+  // Every plugin slot waiting was told to roll back (one still starting, when it reports); the last one to settle ends the reload.
+  releasingPlugins: ['PLUGIN.SETTLED', 'PLUGIN.AWAITING'],
   active: ['TRY_ACTIVATE'],
   rolledBack: ['TRY_ACTIVATE'],
   rejected: ['TRY_ACTIVATE'],
@@ -199,7 +199,12 @@ const accepted: Record<string, readonly EventType[]> = {
 };
 
 /** Facts a state only records (a plugin slot settled meanwhile), without moving on: commitSwap refuses a dead plugin itself, and after CONFIRMED the slots go live. */
-const recorded: Record<string, readonly EventType[]> = { probed: ['PLUGIN.SETTLED'], draining: ['PLUGIN.SETTLED'] };
+const recorded: Record<string, readonly EventType[]> = {
+  probed: ['PLUGIN.SETTLED'],
+  draining: ['PLUGIN.SETTLED'],
+  // A plugin slot still starting when the reload failed reports later that it waits; releasingPlugins releases it.
+  rollingBack: ['PLUGIN.AWAITING'],
+};
 
 const leafOf = (value: StateValue): string => (typeof value === 'string' ? value : leafOf(Object.values(value)[0]!));
 
@@ -492,18 +497,24 @@ const releaseIndex = (reload: Reload) =>
   reload.steps.findIndex((step, i) => i > 0 && ['rollingBack', 'swappingBack', 'stoppingCandidate'].includes(reload.steps[i - 1]!.state) && step.state !== reload.steps[i - 1]!.state);
 
 /**
- * The step at `index` entered releasingPlugins: every plugin slot of the reload that had not settled is told
- * ENGINE_RELEASED there, once, with the engine pointer already back on the engine current before the reload,
- * and kills its process; none is told anything afterwards. The reload settles only when all of them have.
+ * The step at `index` entered releasingPlugins: every plugin slot of the reload that waited for the engine and
+ * had not settled is told ENGINE_RELEASED there, once, with the engine pointer already back on the engine
+ * current before the reload, and kills its process; one still starting is told when it reports that it waits,
+ * and no other. The reload settles only once all of them have.
  */
 function expectPluginsReleased(reload: Reload, index: number, path: string) {
+  const process = (name: string) => `${name}#${reload.request.reloadId}`;
   const step = reload.steps[index]!;
-  const running = step.context.plugins.filter((p) => p.settled === null).map((p) => `${p.name}#${reload.request.reloadId}`);
-  expect(step.effects.told, path).toEqual(running.map((plugin) => ({ plugin, type: 'ENGINE_RELEASED' })));
-  expect(step.effects.killed, path).toEqual(running);
+  const waiting = step.context.plugins.filter((p) => p.settled === null && p.candidate !== null).map((p) => process(p.name));
+  expect(step.effects.told, path).toEqual(waiting.map((plugin) => ({ plugin, type: 'ENGINE_RELEASED' })));
+  expect(step.effects.killed, path).toEqual(waiting);
   expect(step.current, path).toBe(reload.currentBefore);
-  expect(step.state, path).toBe(running.length > 0 ? 'releasingPlugins' : reload.request.dryRun && !step.context.error ? 'dryRunPassed' : 'rolledBack');
-  for (const later of reload.steps.slice(index + 1)) expect(later.effects.told, path).toEqual([]);
+  const running = step.context.plugins.some((p) => p.settled === null);
+  expect(step.state, path).toBe(running ? 'releasingPlugins' : reload.request.dryRun && !step.context.error ? 'dryRunPassed' : 'rolledBack');
+  for (const later of reload.steps.slice(index + 1)) {
+    const late = later.event.type === 'PLUGIN.AWAITING' ? [process(later.event.name)] : [];
+    expect(later.effects.told, path).toEqual(late.map((plugin) => ({ plugin, type: 'ENGINE_RELEASED' })));
+  }
   const last = reload.steps.at(-1)!;
   if (['rolledBack', 'dryRunPassed'].includes(last.state)) expect(last.context.plugins.every((p) => p.settled !== null), path).toBe(true);
 }
@@ -827,17 +838,19 @@ describe('engineConfig, told facts out of order', () => {
   const expected = (snapshot: SlotSnapshot, type: EventType) => [...accepted[leafOf(snapshot.value)]!, ...(recorded[leafOf(snapshot.value)] ?? [])].includes(type);
   const unexpected = (snapshot: SlotSnapshot) => factsFor(snapshot).filter((e) => !expected(snapshot, e.type));
 
-  it('only records a plugin slot that settles while the swap runs or the old engine drains: no move, no work, nothing else in its context', () => {
+  it('only records a plugin slot that settles while the swap runs or the old engine drains, or that reports late while the reload rolls back: no move, no work, nothing else in its context', () => {
     const seen = new Set<string>();
     for (const { state: snapshot } of reachable) {
       const state = leafOf(snapshot.value);
       for (const event of factsFor(snapshot).filter((e) => recorded[state]?.includes(e.type))) {
-        if (event.type !== 'PLUGIN.SETTLED') continue;
+        if (event.type !== 'PLUGIN.SETTLED' && event.type !== 'PLUGIN.AWAITING') continue;
         seen.add(state);
         const [next, actions] = transition(engineConfigMachine, snapshot, event);
         expect(next.value, state).toEqual(snapshot.value);
         expect({ ...next.context, plugins: [] }, state).toEqual({ ...snapshot.context, plugins: [] });
-        expect(next.context.plugins.find((p) => p.name === event.name)?.settled, state).toBe(event.outcome);
+        const plugin = next.context.plugins.find((p) => p.name === event.name);
+        if (event.type === 'PLUGIN.SETTLED') expect(plugin?.settled, state).toBe(event.outcome);
+        else expect(plugin?.candidate, state).toEqual(event.candidate);
         expect(actions, state).toEqual([]);
       }
     }
@@ -934,8 +947,10 @@ describe('engineConfig, told facts out of order', () => {
       for (const event of factsFor(snapshot).filter((e) => accepted[state]!.includes(e.type))) {
         const [next] = transition(engineConfigMachine, snapshot, event);
         const others = snapshot.context.plugins.filter((p) => 'name' in event && p.name !== event.name);
+        // A late report while releasing is released at once; the reload still waits for that slot to settle.
         const stillWaiting =
-          (event.type === 'PLUGIN.AWAITING' && others.some((p) => p.candidate === null)) || (state === 'releasingPlugins' && others.some((p) => p.settled === null));
+          (event.type === 'PLUGIN.AWAITING' && (state === 'releasingPlugins' || others.some((p) => p.candidate === null))) ||
+          (state === 'releasingPlugins' && others.some((p) => p.settled === null));
         if (stillWaiting) {
           expect(next.value, `${event.type} in ${state}`).toEqual(snapshot.value);
           expect(next.context.plugins, `${event.type} in ${state}`).not.toEqual(snapshot.context.plugins);
