@@ -12,12 +12,21 @@ const nextStep = (result: ReloadResult): string | null => {
   return 'next: fix the plugin, check it with `wfctl plugin check DIR` (no host needed), then try again';
 };
 
+const stepLines = (result: ReloadResult, indent: string): string[] =>
+  result.steps.map((step) => `${indent}${step.error ? '✗' : '✓'} ${step.work.padEnd(15)} ${String(step.ms).padStart(6)} ms${step.error ? `  ${step.error.code}` : ''}`);
+
+/** A config reload's plugins, each with its own outcome and steps, under the config's. */
+const pluginLines = (result: ReloadResult): string[] =>
+  (result.plugins ?? []).flatMap((plugin) => {
+    const version = plugin.candidate ? ` ${plugin.candidate.version}` : '';
+    const where = plugin.failedStep ? ` at ${plugin.failedStep}` : '';
+    const why = plugin.error && plugin.failedStep !== 'await engine' && plugin.failedStep !== 'engine window' ? `: ${plugin.error.code}` : '';
+    return [`  plugin ${plugin.name}${version}: ${plugin.outcome}${where}${why}`, ...stepLines(plugin, '    ')];
+  });
+
 export function formatResultHuman(result: ReloadResult): string {
   const mark = isSuccess(result.outcome) ? '✓' : '✗';
-  const lines = [`${mark} ${formatReloadResult(result)}`];
-  for (const step of result.steps) {
-    lines.push(`  ${step.error ? '✗' : '✓'} ${step.work.padEnd(15)} ${String(step.ms).padStart(6)} ms${step.error ? `  ${step.error.code}` : ''}`);
-  }
+  const lines = [`${mark} ${formatReloadResult(result)}`, ...stepLines(result, '  '), ...pluginLines(result)];
   const tail = result.error?.details?.stderrTail;
   if (Array.isArray(tail) && tail.length > 0) lines.push('  last stderr lines of the candidate:', ...tail.slice(-5).map((line) => `    ${String(line)}`));
   lines.push(`  reload id: ${result.id}`);

@@ -69,6 +69,17 @@ describe('wfctl against a running host', () => {
     expect((await statusJson()).engine?.generation).toBe(2);
   });
 
+  it('shows a config reload\'s plugins, each with its own outcome and steps: the one that failed, and where', async () => {
+    const root = await tempDir('wfr-config-');
+    const plugins = { fake: { dir: await makePluginDir({}, root) }, extra: { dir: await makePluginDir({ name: 'extra', flags: ['unhealthy'] }, root) } };
+    const result = await run('config', 'try-activate', await writeConfig({ tag: 'E', extra: { plugins } }, root));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/✗ config: rolledBack at start plugins: plugin "extra": Plugin "extra" answered health/);
+    expect(result.stdout).toMatch(/ {2}✗ start plugins +\d+ ms {2}WFR_PLUGIN_UNHEALTHY\n/);
+    expect(result.stdout).toMatch(/ {2}plugin extra 1\.0\.0: rolledBack at probe: WFR_PLUGIN_UNHEALTHY\n {4}✓ start +\d+ ms\n {4}✓ handshake +\d+ ms\n {4}✗ probe +\d+ ms {2}WFR_PLUGIN_UNHEALTHY\n {4}✓ roll back/);
+    expect(result.stdout).toMatch(/next: fix the plugin/);
+  });
+
   it('the legacy reload on a bad candidate loses the plugin (exit 1), and try-activate brings it back', async () => {
     const result = await run('plugin', 'reload', 'fake', await makePluginDir({ version: '3.0.0', flags: ['hang-health'] }), '--legacy', '--json');
     expect(result.exitCode).toBe(1);
