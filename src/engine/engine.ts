@@ -17,6 +17,8 @@ export const GENERATION_HEADER = 'x-wfreload-generation';
 const MAX_BODY_BYTES = 1024 * 1024;
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
+  // No body announced (a GET, a HEAD): nothing to wait for.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return null;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

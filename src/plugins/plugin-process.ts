@@ -21,6 +21,7 @@ import type { Manifest } from './manifest.js';
 import { resolveCommand } from './resolve-command.js';
 import { RpcConnection } from './rpc/connection.js';
 import { createLineSplitter } from './rpc/line-splitter.js';
+import { createLineWriter } from './rpc/line-writer.js';
 import { InFlight } from '../util/in-flight.js';
 
 export interface ProcessLimits {
@@ -70,6 +71,8 @@ export class PluginProcess {
   readonly name: string;
   readonly version: string;
   readonly manifest: Manifest;
+  /** The step types the contract offers (checked on every invoke). */
+  private readonly stepTypes: ReadonlySet<string>;
   readonly dir: string;
   readonly pid: number;
   /** Settles (never rejects) once the process has exited and been reaped. */
@@ -88,17 +91,19 @@ export class PluginProcess {
     options: LaunchOptions,
   ) {
     this.manifest = options.manifest;
+    this.stepTypes = new Set(options.manifest.contract.steps.map((s) => s.type));
     this.name = options.manifest.name;
     this.version = options.manifest.version;
     this.dir = options.dir;
     this.pid = pid;
     const log = options.logger.child({ plugin: this.name, version: this.version, pid });
 
+    const stdin = createLineWriter((chunk) => {
+      if (!subprocess.stdin?.destroyed) subprocess.stdin?.write(chunk);
+    });
     this.rpc = new RpcConnection(
       this.name,
-      (line) => {
-        if (!subprocess.stdin?.destroyed) subprocess.stdin?.write(`${line}\n`);
-      },
+      (line) => stdin.write(line),
       (error) => {
         log.warn({ code: error.code }, error.message);
         // A plugin that broke the protocol cannot be trusted with another call.
@@ -210,8 +215,7 @@ export class PluginProcess {
 
   /** Call a step; counts as in flight until it settles, which `drain` waits for. */
   async invoke(step: string, input: unknown, timeoutMs: number): Promise<unknown> {
-    const steps = this.manifest.contract.steps.map((s) => s.type);
-    if (!steps.includes(step)) throw new UnknownStepError(this.name, step, steps);
+    if (!this.stepTypes.has(step)) throw new UnknownStepError(this.name, step, [...this.stepTypes]);
     this.inFlight.begin();
     try {
       const reply = await this.rpc.call('invoke', { step, input }, { timeoutMs });

@@ -39,6 +39,11 @@ describe('RpcConnection', () => {
     ['a JSON value that is not a response', '[1,2,3]', /not a JSON-RPC 2\.0 response/],
     ['a reply without jsonrpc', '{"id":1,"result":1}', /not a JSON-RPC 2\.0 response/],
     ['a reply with an extra key', '{"jsonrpc":"2.0","id":1,"result":1,"extra":true}', /not a JSON-RPC 2\.0 response/],
+    // Replies the hand-written fast path must leave to the schema.
+    ['a reply with a fractional id', '{"jsonrpc":"2.0","id":1.5,"result":1}', /not a JSON-RPC 2\.0 response/],
+    ['a reply with a string id', '{"jsonrpc":"2.0","id":"1","result":1}', /not a JSON-RPC 2\.0 response/],
+    ['a reply of another JSON-RPC version', '{"jsonrpc":"1.0","id":1,"result":1}', /not a JSON-RPC 2\.0 response/],
+    ['a reply with both result and error', '{"jsonrpc":"2.0","id":1,"result":1,"error":{"code":1,"message":"x"}}', /not a JSON-RPC 2\.0 response/],
     ['a reply to an id never sent', '{"jsonrpc":"2.0","id":99,"result":1}', /never sent \(id 99\)/],
   ])('fails every call with WFR_PLUGIN_PROTOCOL_ERROR on %s', async (_what, line, reason) => {
     const { rpc, protocolErrors } = open();

@@ -1,0 +1,29 @@
+import { setImmediate as turn } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { createLineWriter } from '../../../src/plugins/rpc/line-writer.js';
+
+describe('createLineWriter', () => {
+  it('writes the lines queued in one turn of the event loop as one chunk, in order, each with its newline', async () => {
+    const chunks: string[] = [];
+    const writer = createLineWriter((chunk) => chunks.push(chunk));
+    writer.write('{"id":1}');
+    writer.write('{"id":2}');
+    writer.write('{"id":3}');
+    // Nothing is written synchronously: the lines wait for the turn to end.
+    expect(chunks).toEqual([]);
+    expect(writer.pendingLines()).toBe(3);
+    await turn();
+    expect(chunks).toEqual(['{"id":1}\n{"id":2}\n{"id":3}\n']);
+    expect(writer.pendingLines()).toBe(0);
+  });
+
+  it('writes a line queued in a later turn as its own chunk', async () => {
+    const chunks: string[] = [];
+    const writer = createLineWriter((chunk) => chunks.push(chunk));
+    writer.write('a');
+    await turn();
+    writer.write('b');
+    await turn();
+    expect(chunks).toEqual(['a\n', 'b\n']);
+  });
+});
