@@ -21,7 +21,7 @@ import type { Manifest } from './manifest.js';
 import { resolveCommand } from './resolve-command.js';
 import { RpcConnection } from './rpc/connection.js';
 import { createLineSplitter } from './rpc/line-splitter.js';
-import { createLineWriter } from './rpc/line-writer.js';
+import { createLineWriter, type LineWriter } from './rpc/line-writer.js';
 import { InFlight } from '../util/in-flight.js';
 
 export interface ProcessLimits {
@@ -73,6 +73,8 @@ export class PluginProcess {
   readonly manifest: Manifest;
   /** The step types the contract offers (checked on every invoke). */
   private readonly stepTypes: ReadonlySet<string>;
+  /** The plugin's stdin, as lines (coalesced per event-loop turn). */
+  private readonly stdin: LineWriter;
   readonly dir: string;
   readonly pid: number;
   /** Settles (never rejects) once the process has exited and been reaped. */
@@ -98,9 +100,13 @@ export class PluginProcess {
     this.pid = pid;
     const log = options.logger.child({ plugin: this.name, version: this.version, pid });
 
-    const stdin = createLineWriter((chunk) => {
-      if (!subprocess.stdin?.destroyed) subprocess.stdin?.write(chunk);
-    });
+    const stdin = createLineWriter(
+      (chunk) => {
+        if (!subprocess.stdin?.destroyed) subprocess.stdin?.write(chunk);
+      },
+      () => subprocess.stdin?.end(),
+    );
+    this.stdin = stdin;
     this.rpc = new RpcConnection(
       this.name,
       (line) => stdin.write(line),
@@ -242,7 +248,8 @@ export class PluginProcess {
     if (this.exitInfo) return this.exitInfo;
     this.activity = 'shutdown';
     this.rpc.call('shutdown', {}, { timeoutMs: graceMs }).catch(() => {});
-    this.subprocess.stdin?.end();
+    // The shutdown line first, then the end of stdin.
+    this.stdin.end();
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'grace'>((resolve) => {
       timer = setTimeout(() => resolve('grace'), graceMs);

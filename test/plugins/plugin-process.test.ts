@@ -44,8 +44,9 @@ describe('PluginProcess', () => {
     expect(process.stderrTail()).toContain(`fake 1.0.0 (fake) ready, pid ${process.pid}`);
   });
 
-  it('stops gracefully on shutdown with exit code 0', async () => {
-    const { process } = await launch();
+  it('stops gracefully on shutdown with exit code 0: the shutdown call reaches the plugin before its stdin closes', async () => {
+    // require-shutdown: the plugin exits 9 if stdin closes without a shutdown call first.
+    const { process } = await launch(['require-shutdown']);
     await process.initialize(5_000);
     expect(await process.stop(5_000)).toEqual({ code: 0, signal: null });
     expect(isAlive(process.pid)).toBe(false);

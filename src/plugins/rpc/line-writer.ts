@@ -8,25 +8,36 @@
 export interface LineWriter {
   /** Queue one line (without its newline). */
   write(line: string): void;
+  /** Write what is queued now, then close the stream: a last line (e.g. `shutdown`) goes out before the end. */
+  end(): void;
   /** Lines queued and not yet written. */
   pendingLines(): number;
 }
 
-export function createLineWriter(writeChunk: (chunk: string) => void): LineWriter {
+export function createLineWriter(writeChunk: (chunk: string) => void, endStream: () => void): LineWriter {
   let queued: string[] = [];
   let scheduled = false;
+  let ended = false;
   const flush = () => {
     scheduled = false;
+    if (queued.length === 0) return;
     const lines = queued;
     queued = [];
     writeChunk(`${lines.join('\n')}\n`);
   };
   return {
     write(line) {
+      if (ended) return;
       queued.push(line);
       if (scheduled) return;
       scheduled = true;
       setImmediate(flush);
+    },
+    end() {
+      if (ended) return;
+      flush();
+      ended = true;
+      endStream();
     },
     pendingLines: () => queued.length,
   };

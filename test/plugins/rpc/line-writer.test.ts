@@ -5,7 +5,7 @@ import { createLineWriter } from '../../../src/plugins/rpc/line-writer.js';
 describe('createLineWriter', () => {
   it('writes the lines queued in one turn of the event loop as one chunk, in order, each with its newline', async () => {
     const chunks: string[] = [];
-    const writer = createLineWriter((chunk) => chunks.push(chunk));
+    const writer = createLineWriter((chunk) => chunks.push(chunk), () => chunks.push('<end>'));
     writer.write('{"id":1}');
     writer.write('{"id":2}');
     writer.write('{"id":3}');
@@ -19,11 +19,22 @@ describe('createLineWriter', () => {
 
   it('writes a line queued in a later turn as its own chunk', async () => {
     const chunks: string[] = [];
-    const writer = createLineWriter((chunk) => chunks.push(chunk));
+    const writer = createLineWriter((chunk) => chunks.push(chunk), () => chunks.push('<end>'));
     writer.write('a');
     await turn();
     writer.write('b');
     await turn();
     expect(chunks).toEqual(['a\n', 'b\n']);
+  });
+
+  it('end() writes what is queued before it ends the stream, and drops lines written after', async () => {
+    const chunks: string[] = [];
+    const writer = createLineWriter((chunk) => chunks.push(chunk), () => chunks.push('<end>'));
+    writer.write('{"method":"shutdown"}');
+    writer.end();
+    writer.write('late');
+    writer.end();
+    await turn();
+    expect(chunks).toEqual(['{"method":"shutdown"}\n', '<end>']);
   });
 });
