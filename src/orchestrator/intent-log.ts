@@ -52,10 +52,11 @@ export class IntentLog {
         plugin === undefined
           ? { ...entry.intent, state, ...part }
           : { ...entry.intent, plugins: [...entry.intent.plugins.filter((p) => p.name !== plugin), { name: plugin, ...part }] };
-      // What recovery must release (a staged copy, a process) is written durably; a state change alone need not be.
-      const durable = JSON.stringify(part) !== JSON.stringify({ staged: before.staged, candidate: before.candidate });
+      // Not fsync'd: the record itself was (begin), so a reload is never lost; these updates name what to release
+      // after a crashed host (the page cache outlives the process). After a power loss no process survives, and
+      // a staged copy an update did not reach is only left unused.
       entry.intent = next;
-      await writeIntent(this.root, next, { durable }).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record'));
+      await writeIntent(this.root, next, { durable: false }).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record'));
     }));
   }
 

@@ -8,7 +8,7 @@
  */
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import { PluginFailedError, ProbeFailedError, UnknownPluginError } from '../errors.js';
-import { PluginProcess, readManifest, type ExitInfo } from '../plugins/index.js';
+import { PluginProcess, readManifest, type ExitInfo, type Manifest } from '../plugins/index.js';
 import type { StagedPluginDir } from '../store/index.js';
 import type { NormalizedOptions } from './options.js';
 import type { VersionInfo } from './reload-result.js';
@@ -170,8 +170,17 @@ export class PluginHost {
     return { version: ref.version, digest: ref.digest, pid: process?.alive ? ref.pid : null };
   }
 
+  /** Manifests of staged version directories (immutable: one read each). */
+  private readonly manifests = new Map<string, Manifest>();
+
+  /** Remember the manifest staging parsed from `dir`, so launching it reads nothing again. */
+  rememberManifest(dir: string, manifest: Manifest): void {
+    this.manifests.set(dir, manifest);
+  }
+
   async launch(staged: Pick<StagedPluginDir, 'dir' | 'digest'>): Promise<PluginRef> {
-    const manifest = await readManifest(staged.dir);
+    const manifest = this.manifests.get(staged.dir) ?? (await readManifest(staged.dir));
+    this.manifests.set(staged.dir, manifest);
     const process = await PluginProcess.launch({
       manifest,
       dir: staged.dir,

@@ -47,7 +47,8 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
     actors: {
       stageCandidate: fromWork(async ({ name, request }) => {
         const staged = await store.stagePlugin(name, request.sourceDir, readManifest);
-        const { manifest: _manifest, ...plain } = staged;
+        const { manifest, ...plain } = staged;
+        host.rememberManifest(plain.dir, manifest);
         return { type: 'STAGED', staged: plain };
       }, { name: 'stage', boundMs: bound(0) }),
 

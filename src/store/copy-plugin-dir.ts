@@ -14,10 +14,24 @@ export interface CopiedFile {
   executable: boolean;
 }
 
-/** `root` must already be a real path. Returns the files copied, sorted by path. */
-export async function copyPluginDir(root: string, target: string): Promise<CopiedFile[]> {
-  const files: CopiedFile[] = [];
+/** A file of a plugin directory, and where its bytes are read from (the file a symlink inside the directory points to). */
+interface PluginFile extends CopiedFile {
+  from: string;
+}
 
+/**
+ * The files of a plugin directory, sorted by path, checked as a copy would be (no symlink leaving the
+ * directory, no symlinked directory, no device, socket or FIFO). `root` must already be a real path.
+ */
+export interface PluginTree {
+  files: PluginFile[];
+  /** Every directory under the root (relative paths), empty ones included, parents first. */
+  dirs: string[];
+}
+
+export async function listPluginFiles(root: string): Promise<PluginTree> {
+  const files: PluginFile[] = [];
+  const dirs: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     let entries;
     try {
@@ -28,9 +42,8 @@ export async function copyPluginDir(root: string, target: string): Promise<Copie
     for (const entry of entries) {
       const source = join(dir, entry.name);
       const rel = relative(root, source).split('\\').join('/');
-      const dest = join(target, rel);
       if (entry.isDirectory()) {
-        await mkdir(dest, { recursive: true });
+        dirs.push(rel);
         await walk(source);
         continue;
       }
@@ -45,16 +58,27 @@ export async function copyPluginDir(root: string, target: string): Promise<Copie
       } else if (!entry.isFile()) {
         throw new PathEscapeError(rel, 'it is not a regular file, directory or symlink');
       }
-      const mode = (await lstat(from)).mode;
-      const executable = (mode & 0o111) !== 0;
-      await copyFile(from, dest);
-      // Staged copies are immutable: what was verified is what runs.
-      await chmod(dest, executable ? 0o555 : 0o444);
-      files.push({ path: rel, executable });
+      files.push({ path: rel, from, executable: ((await lstat(from)).mode & 0o111) !== 0 });
     }
   };
-
-  await mkdir(target, { recursive: true });
   await walk(root);
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), dirs };
+}
+
+/** Copy a listed tree (listPluginFiles) under `target`, files read-only. Returns the files as copied. */
+export async function copyPluginFiles({ files, dirs }: PluginTree, target: string): Promise<CopiedFile[]> {
+  await mkdir(target, { recursive: true });
+  for (const dir of dirs) await mkdir(join(target, dir), { recursive: true });
+  for (const file of files) {
+    const dest = join(target, file.path);
+    await copyFile(file.from, dest);
+    // Staged copies are immutable: what was verified is what runs.
+    await chmod(dest, file.executable ? 0o555 : 0o444);
+  }
+  return files.map(({ path, executable }) => ({ path, executable }));
+}
+
+/** `root` must already be a real path. Returns the files copied, sorted by path. */
+export async function copyPluginDir(root: string, target: string): Promise<CopiedFile[]> {
+  return copyPluginFiles(await listPluginFiles(root), target);
 }

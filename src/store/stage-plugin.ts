@@ -7,11 +7,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, realpath } from 'node:fs/promises';
-import { isAbsolute, join, normalize, resolve } from 'node:path';
+import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { ChecksumMismatchError, ManifestNameMismatchError, PathEscapeError, PluginDirUnreadableError } from '../errors.js';
 import { isInside, isPathCommand } from '../util/paths.js';
 import { fsyncDir } from './atomic-write.js';
-import { copyPluginDir, type CopiedFile } from './copy-plugin-dir.js';
+import { copyPluginFiles, listPluginFiles, type CopiedFile } from './copy-plugin-dir.js';
 
 /**
  * What staging needs from a manifest. The store does not parse manifests (that is src/plugins'
@@ -47,14 +47,23 @@ const sha256File = (path: string): Promise<string> =>
       .on('end', () => resolvePromise(hash.digest('hex')));
   });
 
-/** Digest of a directory: every file's path, executable bit and content hash. */
-async function digestFiles(root: string, files: CopiedFile[]): Promise<string> {
+/** Digest of a directory: every file's path, executable bit and content hash (read from `from`, or under `root`). */
+async function digestFiles(root: string, files: Array<CopiedFile & { from?: string }>): Promise<string> {
   const hash = createHash('sha256');
   for (const file of files) {
-    hash.update(`${file.path}\0${file.executable ? 'x' : '-'}\0${await sha256File(join(root, file.path))}\n`);
+    hash.update(`${file.path}\0${file.executable ? 'x' : '-'}\0${await sha256File(file.from ?? join(root, file.path))}\n`);
   }
   return hash.digest('hex');
 }
+
+/** The version directory of `name` at `version` with `digest`. */
+const versionDir = (stateDir: string, name: string, version: string, digest: string) => join(stateDir, 'plugins', name, `${version}-${digest.slice(0, 12)}`);
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /** A manifest path must be relative and stay inside the plugin directory. */
 function checkInside(root: string, path: string, what: string): string {
@@ -92,31 +101,35 @@ export async function stagePlugin<M extends StagingManifest>(stateDir: string, n
   const manifest = await readManifest(root);
   if (manifest.name !== name) throw new ManifestNameMismatchError(name, manifest.name);
 
+  // The same bytes staged before (a rollback, a re-run of the same upgrade): the immutable copy is reused,
+  // verified when it was made, and nothing is copied. The digest covers every file, plugin.json included.
+  const tree = await listPluginFiles(root);
+  const sourceDigest = await digestFiles(root, tree.files);
+  const staged = versionDir(stateDir, name, manifest.version, sourceDigest);
+  if (await exists(staged)) return { name, version: manifest.version, dir: staged, digest: sourceDigest, manifest, createdByReload: false };
+
   const stagingDir = join(stateDir, 'staging');
   const tmp = join(stagingDir, `${name}-${randomBytes(6).toString('hex')}`);
   await mkdir(stagingDir, { recursive: true });
   try {
-    const files = await copyPluginDir(root, tmp);
+    const files = await copyPluginFiles(tree, tmp);
     // Re-read the manifest from the copy: the source may change under us.
     const copied = await readManifest(tmp);
     if (JSON.stringify(copied) !== JSON.stringify(manifest)) throw new PluginDirUnreadableError(sourceDir, new Error('plugin.json changed while it was being staged'));
     await verifyCopy(tmp, copied, files);
     const digest = await digestFiles(tmp, files);
-    const parent = join(stateDir, 'plugins', name);
-    const dir = join(parent, `${manifest.version}-${digest.slice(0, 12)}`);
+    const dir = versionDir(stateDir, name, manifest.version, digest);
+    const parent = dirname(dir);
     await mkdir(parent, { recursive: true });
-    const exists = await stat(dir).then(
-      () => true,
-      () => false,
-    );
-    if (exists) {
+    const already = await exists(dir);
+    if (already) {
       // Same version, same bytes: the staged copy is immutable, so reuse it.
       await rm(tmp, { recursive: true, force: true });
     } else {
       await rename(tmp, dir);
       await fsyncDir(parent);
     }
-    return { name, version: manifest.version, dir, digest, manifest: copied, createdByReload: !exists };
+    return { name, version: manifest.version, dir, digest, manifest: copied, createdByReload: !already };
   } catch (error) {
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
     throw error;

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readFile, readdir, stat, symlink, writeFile, appendFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateStore, readActiveMarker, readJournal, writeFileAtomic } from '../../src/store/index.js';
@@ -72,6 +72,20 @@ describe('staging a plugin', () => {
     const first = await store.stagePlugin('fake', source, readManifest);
     const second = await store.stagePlugin('fake', source, readManifest);
     expect(second).toMatchObject({ dir: first.dir, digest: first.digest, createdByReload: false });
+  });
+
+  it('copies nothing when the same bytes are already staged: the source is hashed in place', async () => {
+    const store = new StateStore(await tempDir());
+    const source = await makePluginDir();
+    const first = await store.stagePlugin('fake', source, readManifest);
+    // Every copy goes through staging/ first: without it, a copy would fail.
+    await rm(join(store.root, 'staging'), { recursive: true });
+    await writeFile(join(store.root, 'staging'), 'not a directory');
+    const second = await store.stagePlugin('fake', source, readManifest);
+    expect(second).toMatchObject({ dir: first.dir, digest: first.digest, createdByReload: false });
+    // Changed bytes are copied (and so fail here, on the blocked staging/): the reuse is by digest, not by name or version.
+    await writeFile(join(source, 'extra.txt'), 'changed');
+    await expect(store.stagePlugin('fake', source, readManifest)).rejects.toThrow();
   });
 
   it('gives different bytes a different digest and directory', async () => {
