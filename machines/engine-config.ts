@@ -138,7 +138,7 @@ export const engineConfigMachine = setup({
     events: {} as EngineConfigEvent,
   },
   actors: {
-    /** Read, parse and validate the file; copy it to `configs/DIGEST.yaml`; stage every plugin it names, and say which of them must start (not already running with the same bytes). */
+    /** Read, parse and validate the file; copy it to `configs/DIGEST.yaml`; stage every plugin it names, and say which of them must start (not already running with the same bytes). ALREADY_ACTIVE when the config is the active one and starts nothing. */
     stageConfig: work<{ request: ConfigReloadRequest }>(),
     /** One per plugin the config starts: the plugin slot, composed to answer to this one. */
     pluginSlot: configPluginSlot,
@@ -243,6 +243,8 @@ export const engineConfigMachine = setup({
           }),
         },
         STEP_FAILED: { target: 'rejected', actions: 'recordError' },
+        // The active config, byte for byte, on the plugins that run now: nothing to build, start or swap.
+        ALREADY_ACTIVE: 'unchanged',
       },
     },
 
@@ -340,6 +342,7 @@ export const engineConfigMachine = setup({
     rolledBack: { entry: ['stopPlugins', 'reportSettled'], on: { TRY_ACTIVATE: startReload } },
     rejected: { entry: ['stopPlugins', 'reportSettled'], on: { TRY_ACTIVATE: startReload } },
     dryRunPassed: { entry: ['stopPlugins', 'reportSettled'], on: { TRY_ACTIVATE: startReload } },
+    unchanged: { entry: 'reportSettled', on: { TRY_ACTIVATE: startReload } },
   },
 });
 

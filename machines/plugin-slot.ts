@@ -87,7 +87,7 @@ export interface ConfigPluginRequest {
 }
 
 /** How a slot's reload settled, as it tells its parent. */
-export type SlotOutcome = 'active' | 'rolledBack' | 'rejected' | 'dryRunPassed';
+export type SlotOutcome = 'active' | 'rolledBack' | 'rejected' | 'dryRunPassed' | 'unchanged';
 
 /** Start `staged` again as the active version: what boot recovery and the supervisor ask. */
 export interface RestartRequest {
@@ -158,7 +158,7 @@ export const pluginSlotMachine = setup({
     input: {} as { name: string },
   },
   actors: {
-    /** Copy the offered directory into an immutable version directory; verify manifest, paths and digests. */
+    /** Copy the offered directory into an immutable version directory; verify manifest, paths and digests. ALREADY_ACTIVE when it is the active version, byte for byte. */
     stageCandidate: work<{ name: string; request: ReloadRequest }>(),
     /** Launch the staged command. */
     startCandidate: work<{ staged: StagedPlugin; request: ReloadRequest }>(),
@@ -252,6 +252,8 @@ export const pluginSlotMachine = setup({
       },
       on: {
         STAGED: { target: 'staged', actions: assign({ staged: ({ event }) => event.staged }) },
+        // The same name, version and bytes as the active version: nothing is started, restarted or swapped.
+        ALREADY_ACTIVE: 'unchanged',
         // Nothing was started and nothing kept: the candidate is rejected outright.
         STEP_FAILED: { target: 'rejected', actions: 'recordError' },
       },
@@ -439,6 +441,7 @@ export const pluginSlotMachine = setup({
     rolledBack: { entry: { type: 'reportSettled', params: { outcome: 'rolledBack' } }, on: settledOn },
     rejected: { entry: { type: 'reportSettled', params: { outcome: 'rejected' } }, on: settledOn },
     dryRunPassed: { entry: { type: 'reportSettled', params: { outcome: 'dryRunPassed' } }, on: settledOn },
+    unchanged: { entry: { type: 'reportSettled', params: { outcome: 'unchanged' } }, on: settledOn },
   },
 });
 

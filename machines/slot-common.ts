@@ -13,7 +13,7 @@ export interface SlotError {
 }
 
 /** States in which no reload is running and TRY_ACTIVATE is accepted. */
-export const SETTLED_STATES = ['idle', 'active', 'rolledBack', 'rejected', 'dryRunPassed'] as const;
+export const SETTLED_STATES = ['idle', 'active', 'rolledBack', 'rejected', 'dryRunPassed', 'unchanged'] as const;
 
 export type Work<TInput> = ReturnType<typeof fromCallback<EventObject, TInput>>;
 
@@ -29,6 +29,8 @@ export type SwapLifecycleEvent =
   | { type: 'DRAINED' }
   | { type: 'CANDIDATE_DISCARDED' }
   | { type: 'STEP_FAILED'; error: SlotError }
+  /** Staging found that what was offered is exactly what is active: nothing to start, nothing to swap. */
+  | { type: 'ALREADY_ACTIVE' }
   /**
    * Clean-up work (swap back, drain, discard) failed or ran past its bound. The reload still ends
    * where its clean-up would have taken it; `cleanupError` says what went wrong and what was left.

@@ -25,7 +25,7 @@ export const INSPECT_PAGE = `<!doctype html>
   .state.current.bad { background: #cf222e; border-color: #cf222e; }
   table { border-collapse: collapse; width: 100%; background: #fff; }
   td, th { border-bottom: 1px solid #e3e6eb; padding: .3rem .5rem; text-align: left; vertical-align: top; }
-  .activated, .dryRunPassed { color: #1a7f37; } .rolledBack, .rejected, .failed { color: #cf222e; }
+  .activated, .dryRunPassed, .unchanged { color: #1a7f37; } .rolledBack, .rejected, .failed { color: #cf222e; }
 </style>
 </head>
 <body>

@@ -35,7 +35,7 @@ export const reloadStepSchema = z.object({
   error: errorInfoSchema.optional(),
 });
 
-export const reloadOutcomeSchema = z.enum(['activated', 'rolledBack', 'rejected', 'dryRunPassed', 'failed', 'recovered', 'restarted', 'crashed', 'interrupted']);
+export const reloadOutcomeSchema = z.enum(['activated', 'rolledBack', 'rejected', 'dryRunPassed', 'unchanged', 'failed', 'recovered', 'restarted', 'crashed', 'interrupted']);
 
 const targetInfoSchema = z.union([versionInfoSchema, engineInfoSchema]);
 

@@ -45,6 +45,7 @@ function lastAttemptNote(last: Status['lastAttempts'][string]): string {
   switch (last.outcome as ReloadResult['outcome']) {
     case 'activated':
     case 'dryRunPassed':
+    case 'unchanged':
     case 'restarted':
       return '';
     case 'crashed':

@@ -170,6 +170,16 @@ export class EngineRuntime {
     return { digest: loaded.digest, file, source: loaded.source, createdByReload: !exists, plugins };
   }
 
+  /**
+   * Whether a staged candidate is the active engine: the same config text, every plugin it names running
+   * with the same bytes (none to start). Then the reload ends `unchanged`, and its candidate build is dropped.
+   */
+  isUnchanged(request: ConfigReloadRequest, staged: StagedConfig): boolean {
+    if (!this.engine || staged.digest !== this.engine.loaded.digest || staged.plugins.length > 0) return false;
+    this.builds.delete(request.reloadId);
+    return true;
+  }
+
   /** Check every pipeline step against the contract of the plugin it will call (shared, or started by a plugin slot: `started`), and build the engine. */
   async build(request: ConfigReloadRequest, started: PluginRef[]): Promise<EngineRef> {
     const build = this.buildFor(request);

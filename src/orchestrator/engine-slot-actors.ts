@@ -18,7 +18,13 @@ export function provideEngineConfig(runtime: EngineRuntime, deps: PluginSlotDeps
   return composedEngineSlot.provide({
     actors: {
       // Disk work: the config and a copy of each plugin directory it names.
-      stageConfig: fromWork(async ({ request }) => ({ type: 'STAGED', staged: await runtime.stage(request) }), { name: 'stage', boundMs: () => 2 * workMs }),
+      stageConfig: fromWork(
+        async ({ request }) => {
+          const staged = await runtime.stage(request);
+          return runtime.isUnchanged(request, staged) ? { type: 'ALREADY_ACTIVE' } : { type: 'STAGED', staged };
+        },
+        { name: 'stage', boundMs: () => 2 * workMs },
+      ),
       // Each plugin the config starts runs its own slot, with its own bounds.
       pluginSlot: providePluginSlot(configPluginSlot, deps),
       buildCandidate: fromWork(async ({ request, plugins }) => ({ type: 'BUILT', candidate: await runtime.build(request, plugins) }), { name: 'build', boundMs: bound(0) }),

@@ -26,7 +26,7 @@ import { recoverAndStart } from './recovery.js';
 import { engineInfoOf, engineWorkOf, pluginCandidateOf, pluginWorkOf, runReload, versionOf, type RunDeps } from './run-reload.js';
 import { pluginStatuses, type PluginStatus } from './status.js';
 import { Supervisor, type RestartAttempt } from './supervisor.js';
-import { formatReloadResult, newReloadId, type ConfigReloadResult, type EngineInfo, type PluginReloadResult, type ReloadResult, type VersionInfo } from './reload-result.js';
+import { formatReloadResult, isSuccess, newReloadId, type ConfigReloadResult, type EngineInfo, type PluginReloadResult, type ReloadResult, type VersionInfo } from './reload-result.js';
 
 export type { InlineConfig, PluginStatus, TryActivateOptions };
 
@@ -342,7 +342,7 @@ export class Orchestrator {
       for (const name of result.kind === 'plugin' ? [result.name] : this.host.activeNames()) this.supervisor.reset(name);
     }
     this.events.emit({ type: 'reload', result });
-    const level = result.outcome === 'activated' || result.outcome === 'dryRunPassed' ? 'info' : 'warn';
+    const level = isSuccess(result.outcome) ? 'info' : 'warn';
     this.options.logger[level]({ reloadId: result.id, target: result.target, outcome: result.outcome }, formatReloadResult(result));
     try {
       await this.store.appendJournal(result);

@@ -173,6 +173,12 @@ export class PluginHost {
   /** Manifests of staged version directories (immutable: one read each). */
   private readonly manifests = new Map<string, Manifest>();
 
+  /** Whether the active version of `name` has this digest, and its process runs and is not marked failed. */
+  isServing(name: string, digest: string): boolean {
+    const active = this.#active.get(name);
+    return active?.digest === digest && this.processes.get(active.instanceId)?.alive === true && !this.failed.has(name);
+  }
+
   /** Remember the manifest staging parsed from `dir`, so launching it reads nothing again. */
   rememberManifest(dir: string, manifest: Manifest): void {
     this.manifests.set(dir, manifest);

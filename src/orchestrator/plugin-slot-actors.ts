@@ -49,6 +49,8 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
         const staged = await store.stagePlugin(name, request.sourceDir, readManifest);
         const { manifest, ...plain } = staged;
         host.rememberManifest(plain.dir, manifest);
+        // The active version, byte for byte (the digest covers plugin.json, so name and version too), and serving.
+        if (host.isServing(name, plain.digest)) return { type: 'ALREADY_ACTIVE' };
         return { type: 'STAGED', staged: plain };
       }, { name: 'stage', boundMs: bound(0) }),
 

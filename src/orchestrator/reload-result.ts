@@ -13,6 +13,8 @@ export type ReloadOutcome =
   | 'rejected'
   /** A dry run passed every check; the candidate was stopped without swapping. */
   | 'dryRunPassed'
+  /** What was offered is exactly what is active (name, version and bytes; for a config, its text and every plugin): nothing was started, restarted or swapped. */
+  | 'unchanged'
   /** Legacy mode only: the old version was unloaded and the new one failed, so nothing is active. */
   | 'failed'
   /** Journal only: a restart found this swap unconfirmed (the host died inside the window) and put the previous version back. */
@@ -100,7 +102,7 @@ export type PluginReloadResult = ReloadResult<VersionInfo>;
 /** The result of a config reload. */
 export type ConfigReloadResult = ReloadResult<EngineInfo>;
 
-export const isSuccess = (outcome: ReloadOutcome): boolean => outcome === 'activated' || outcome === 'dryRunPassed';
+export const isSuccess = (outcome: ReloadOutcome): boolean => outcome === 'activated' || outcome === 'dryRunPassed' || outcome === 'unchanged';
 
 /** One line a person can read, e.g. for logs and the CLI. */
 export function formatReloadResult(result: ReloadResult): string {
@@ -116,6 +118,8 @@ function formatOutcome(result: ReloadResult): string {
       return `${result.target}: activated ${result.active ? describeTarget(result.active) : tried} in ${result.ms} ms (was ${result.previous ? describeTarget(result.previous) : 'nothing'})`;
     case 'dryRunPassed':
       return `${result.target}: dry run of${tried} passed every check; nothing changed, ${active}`;
+    case 'unchanged':
+      return `${result.target}: unchanged: ${result.active ? describeTarget(result.active) : tried} is already active with the same bytes; nothing was restarted`;
     case 'restarted':
       // At boot nothing was replaced: the version active.json names was started again.
       if (!result.previous) return `${result.target}: started ${result.active ? describeTarget(result.active) : tried} again from active.json`;

@@ -29,6 +29,7 @@ const outcomeOf: Record<string, ReloadOutcome> = {
   rolledBack: 'rolledBack',
   rejected: 'rejected',
   dryRunPassed: 'dryRunPassed',
+  unchanged: 'unchanged',
 };
 
 export const pluginWorkOf = (state: string) => (pluginSlotWork as Record<string, string>)[state];
@@ -209,6 +210,8 @@ export async function runReload<T extends TargetInfo>(run: ReloadRun<T>, deps: R
     ...(run.plugins ? { plugins } : {}),
   };
   if (run.restart && finalState === 'active') result.outcome = 'restarted';
+  // Nothing was tried beyond staging: what was offered is what is active.
+  if (result.outcome === 'unchanged') result.candidate ??= result.active;
   await record(result);
   // Journaled: the intent is fulfilled.
   await intents.end(run.id);

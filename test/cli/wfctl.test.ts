@@ -28,6 +28,16 @@ describe('wfctl against a running host', () => {
     expect(reloadResultSchema.parse(JSON.parse(result.stdout))).toMatchObject({ outcome: 'activated', active: { version: '1.1.0' } });
   });
 
+  it('re-offering the active bytes is unchanged: exit 0, the same pid, said plainly (and 200 with outcome unchanged in --json)', async () => {
+    const before = await statusJson();
+    const result = await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '1.1.0' }));
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^✓ plugin:fake: unchanged: 1\.1\.0 \(pid \d+\) is already active with the same bytes; nothing was restarted\n {2}✓ stage/);
+    const json = await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '1.1.0' }), '--json');
+    expect(reloadResultSchema.parse(JSON.parse(json.stdout))).toMatchObject({ outcome: 'unchanged' });
+    expect((await statusJson()).plugins.map((p) => p.pid)).toEqual(before.plugins.map((p) => p.pid));
+  });
+
   it('rolls back a bad plugin: exit 1, naming the failed step, the stderr and what to do next', async () => {
     const before = await statusJson();
     const result = await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '9.0.0', flags: ['exit-early'] }));
@@ -93,7 +103,7 @@ describe('wfctl against a running host', () => {
     const { watchLines } = await import('../helpers/lines.js');
     // The first line says the stream is subscribed; a reload started after it is seen whole.
     await watchLines(watch.stdout!).waitFor(/"type":"hello"/);
-    await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '1.2.0' }), '--dry-run');
+    await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '1.3.0' }), '--dry-run');
     const result = await watch;
     expect(result.exitCode).toBe(0);
     const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.type !== 'hello');

@@ -168,13 +168,15 @@ function factsFor(snapshot: SlotSnapshot, starts: readonly TryActivate[] = RELOA
     CANDIDATE_DISCARDED,
     CLEANUP_FAILED,
     STEP_FAILED,
+    { type: 'ALREADY_ACTIVE' },
   ];
 }
 
 /** The reload protocol: in each state, the only facts that may move the slot on. */
 const accepted: Record<string, readonly EventType[]> = {
   idle: ['TRY_ACTIVATE'],
-  staging: ['STAGED', 'STEP_FAILED'],
+  // ALREADY_ACTIVE: the active config, starting nothing; the slot settles at once.
+  staging: ['STAGED', 'STEP_FAILED', 'ALREADY_ACTIVE'],
   // Each plugin slot reports that it waits for the engine (the last one moves the reload on), or that it failed.
   startingPlugins: ['PLUGIN.AWAITING', 'PLUGIN.SETTLED'],
   // A plugin slot that settles before the swap has failed (its process died): so does the reload.
@@ -196,6 +198,7 @@ const accepted: Record<string, readonly EventType[]> = {
   rolledBack: ['TRY_ACTIVATE'],
   rejected: ['TRY_ACTIVATE'],
   dryRunPassed: ['TRY_ACTIVATE'],
+  unchanged: ['TRY_ACTIVATE'],
 };
 
 /** Facts a state only records (a plugin slot settled meanwhile), without moving on: commitSwap refuses a dead plugin itself, and after CONFIRMED the slots go live. */
@@ -823,6 +826,25 @@ describe('engineConfig, walked along every simple path', () => {
       }
     }
     expect(passed).toBeGreaterThan(0);
+  });
+});
+
+describe('engineConfig, offered the active config', () => {
+  it('settles unchanged on ALREADY_ACTIVE from staging: no plugin slot, no work after staging, the engine untouched', () => {
+    let unchanged = 0;
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        const at = indexOf(reload, 'ALREADY_ACTIVE');
+        if (at < 0) continue;
+        unchanged += 1;
+        expect(typesOf(reload.steps.slice(0, at + 1)), path).toEqual(['TRY_ACTIVATE', 'ALREADY_ACTIVE']);
+        expect(reload.steps[at]!.state, path).toBe('unchanged');
+        expect(reload.steps.flatMap((step) => step.invoked.map((call) => call.work)), path).toEqual(['stageConfig']);
+        expect(launchedBy(reload), path).toEqual([]);
+        expectCurrentUntouched(reload, path);
+      }
+    }
+    expect(unchanged).toBeGreaterThan(0);
   });
 });
 

@@ -151,6 +151,7 @@ function factsFor(snapshot: SlotSnapshot, starts: readonly StartFact[] = ALL_STA
     CLEANUP_FAILED,
     STEP_FAILED,
     CANDIDATE_EXITED,
+    { type: 'ALREADY_ACTIVE' },
     ...engineFacts,
   ];
 }
@@ -161,7 +162,8 @@ const FAILURES: readonly EventType[] = ['STEP_FAILED', 'CANDIDATE_EXITED'];
 const STARTS: readonly EventType[] = ['TRY_ACTIVATE', 'RESTART'];
 const accepted: Record<string, readonly EventType[]> = {
   idle: [...STARTS, 'START_FOR_CONFIG'],
-  staging: ['STAGED', 'STEP_FAILED'],
+  // ALREADY_ACTIVE: the active version, byte for byte; the slot settles at once.
+  staging: ['STAGED', 'STEP_FAILED', 'ALREADY_ACTIVE'],
   staged: ['CANDIDATE_STARTED', 'STEP_FAILED'],
   candidateStarted: ['HANDSHAKE_PASSED', ...FAILURES],
   handshaked: ['PROBE_PASSED', ...FAILURES],
@@ -186,6 +188,7 @@ const accepted: Record<string, readonly EventType[]> = {
   rolledBack: STARTS,
   rejected: STARTS,
   dryRunPassed: STARTS,
+  unchanged: STARTS,
 };
 
 const leafOf = (value: StateValue): string => (typeof value === 'string' ? value : leafOf(Object.values(value)[0]!));
@@ -678,6 +681,25 @@ describe('pluginSlot, walked along every simple path', () => {
       }
     }
     expect(passed).toBeGreaterThan(0);
+  });
+});
+
+describe('pluginSlot, offered the active version', () => {
+  it('settles unchanged on ALREADY_ACTIVE from staging: no work after staging, the pointer and every process untouched', () => {
+    let unchanged = 0;
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        const at = indexOf(reload, 'ALREADY_ACTIVE');
+        if (at < 0) continue;
+        unchanged += 1;
+        expect(typesOf(reload.steps.slice(0, at + 1)), path).toEqual(['TRY_ACTIVATE', 'ALREADY_ACTIVE']);
+        expect(reload.steps[at]!.state, path).toBe('unchanged');
+        expect(reload.steps.flatMap((step) => step.invoked.map((call) => call.work)), path).toEqual(['stageCandidate']);
+        expectCurrentUntouched(reload, path);
+        expect(reload.steps[at]!.dead, path).toEqual(reload.steps[at - 1]!.dead);
+      }
+    }
+    expect(unchanged).toBeGreaterThan(0);
   });
 });
 
