@@ -12,7 +12,9 @@ import pino from 'pino';
 import { createOrchestrator, formatReloadResult } from '../src/index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const stateDir = process.argv[2] ?? (await mkdtemp(join(tmpdir(), 'wfreload-embed-')));
+// Without a STATE_DIR argument, a temporary one, removed at the end.
+const given = process.argv[2];
+const stateDir = given ?? (await mkdtemp(join(tmpdir(), 'wfreload-embed-')));
 
 const host = await createOrchestrator({
   stateDir,
@@ -40,7 +42,8 @@ try {
   console.log('  failed step:', failed.failedStep, '| error code:', failed.error?.code);
   console.log('  invoke →', JSON.stringify(await host.invoke('greeter', 'greet', { name: 'Ada' })));
 
-  console.log('state directory:', stateDir);
+  console.log('state directory:', given ? stateDir : `${stateDir} (temporary, removed)`);
 } finally {
   await host.close();
+  if (!given) await rm(stateDir, { recursive: true, force: true });
 }

@@ -38,7 +38,9 @@ export async function readAdminToken(stateDir: string): Promise<string | null> {
 
 /** Throws UnauthorizedError unless `header` (or the `access_token` query value) carries `token`. */
 export function checkToken(token: string, header: string | undefined, queryToken: string | undefined): void {
-  const offered = header?.startsWith('Bearer ') ? header.slice(7).trim() : queryToken;
+  // The scheme is case-insensitive in HTTP (RFC 9110 §11.1): "bearer", "BEARER" and "Bearer" are the same.
+  const bearer = header === undefined ? null : /^bearer[ \t]+(.+)$/i.exec(header);
+  const offered = bearer ? bearer[1]!.trim() : queryToken;
   if (!offered) throw new UnauthorizedError('no bearer token was sent');
   const a = Buffer.from(offered);
   const b = Buffer.from(token);

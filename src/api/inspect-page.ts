@@ -71,16 +71,24 @@ function highlight(actorId, state) {
   slot.section.dataset.current = state;
 }
 
+/** The reason cell: the code and the message's first lines (a config error's first line only names the file), the whole message on hover. */
+function reasonCell(error) {
+  if (!error) return el('td', {});
+  const lines = error.message.split('\\n').filter((line) => line.trim() !== '');
+  return el('td', { title: error.message }, error.code + ': ' + lines.slice(0, lines[0] && lines[0].endsWith(':') ? 2 : 1).join(' '));
+}
+
 function reloadRow(result, target) {
   return el('tr', {},
     el('td', {}, result.finishedAt.slice(11, 19)),
     el('td', {}, target),
     el('td', { className: result.outcome }, result.outcome + (result.dryRun ? ' (dry run)' : '')),
     el('td', {}, result.failedStep || ''),
-    el('td', {}, result.error ? result.error.code + ': ' + result.error.message.split('\\n')[0] : ''));
+    reasonCell(result.error));
 }
 
-function addReload(result) {
+/** Newest first: the history arrives newest first and is appended; each live result goes on top. */
+function addReload(result, where = 'top') {
   const row = reloadRow(result, result.target);
   row.dataset.reload = result.id;
   // A config reload's plugins, each with its own outcome, under it.
@@ -89,7 +97,9 @@ function addReload(result) {
     sub.dataset.plugin = plugin.name;
     return sub;
   });
-  document.getElementById('reloads').prepend(row, ...nested);
+  const table = document.getElementById('reloads');
+  if (where === 'top') table.prepend(row, ...nested);
+  else table.append(row, ...nested);
 }
 
 async function start() {
@@ -99,7 +109,7 @@ async function start() {
   highlight('engine', status.engine ? 'active' : 'idle');
   for (const plugin of status.plugins) highlight('plugin:' + plugin.name, plugin.state);
   const history = await (await fetch('/api/v1/reloads?limit=20', { headers })).json();
-  for (const result of history.reloads) addReload(result);
+  for (const result of history.reloads) addReload(result, 'bottom');
   const events = new EventSource('/api/v1/events?access_token=' + encodeURIComponent(token));
   events.onopen = () => { document.getElementById('conn').textContent = 'live: following every slot actor'; document.body.dataset.live = 'true'; };
   events.onerror = () => { document.getElementById('conn').textContent = 'disconnected; retrying…'; };

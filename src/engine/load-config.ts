@@ -29,8 +29,8 @@ const pathOf = (path: ReadonlyArray<PropertyKey>): string =>
 export function parseConfig(text: string, source: string): LoadedConfig {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    // The yaml package's first message line already names the line and column.
-    throw new ConfigInvalidError(source, document.errors.map((error) => `✖ ${error.message.split('\n')[0]}`));
+    // The yaml package's message names the line and column, then shows the lines around it with a caret: keep all of it.
+    throw new ConfigInvalidError(source, document.errors.map((error) => `✖ ${error.message.trimEnd()}`));
   }
   let json: unknown;
   try {

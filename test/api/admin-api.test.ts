@@ -107,6 +107,10 @@ describe('authentication', () => {
     await expectError(api.app.request(`/api/v1/status?access_token=${TOKEN}x`), 401, 'WFR_UNAUTHORIZED');
   });
 
+  it.each(['bearer', 'BEARER', 'beArEr'])('answers 200 with the scheme written %s (schemes are case-insensitive in HTTP)', async (scheme) => {
+    await expectJson(api.app.request('/api/v1/status', { headers: { authorization: `${scheme} ${TOKEN}` } }), 200, statusSchema);
+  });
+
   it('answers 200 with Authorization: Bearer TOKEN', async () => {
     const status = await expectJson(api.app.request('/api/v1/status', { headers: { authorization: `Bearer ${TOKEN}` } }), 200, statusSchema);
     expect(status).toEqual({ engine: null, plugins: [], inFlight: {}, lastAttempts: {}, markerGeneration: 0 });

@@ -49,8 +49,21 @@ it('shows each slot machine and follows a reload triggered through the API to it
   expect(await page.locator(`tr[data-reload="${result.id}"]`).innerText()).toContain('WFR_PLUGIN_UNHEALTHY');
 
   // A good one: back to active.
-  await wfctl(host, stateDir, 'plugin', 'try-activate', 'fake', await makePluginDir({ version: '2.1.0' }));
+  const good = JSON.parse((await wfctl(host, stateDir, 'plugin', 'try-activate', 'fake', await makePluginDir({ version: '2.1.0' }), '--json')).stdout);
   await page.waitForSelector('.slot[data-actor="plugin:fake"][data-current="active"]');
+  await page.waitForSelector(`tr[data-reload="${good.id}"]`);
+
+  // Newest first, whether a row came live or with the history a fresh page loads.
+  const order = () => page.locator('#reloads tr[data-reload]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-reload')));
+  const live = await order();
+  expect(live.slice(0, 2)).toEqual([good.id, result.id]);
+  await page.reload();
+  await page.waitForSelector('body[data-live="true"]');
+  await page.waitForSelector(`tr[data-reload="${good.id}"]`);
+  const loaded = await order();
+  expect(loaded.slice(0, 2)).toEqual([good.id, result.id]);
+  const history = JSON.parse((await wfctl(host, stateDir, 'reloads', '--json', '--limit', '20')).stdout).reloads.map((r: { id: string }) => r.id);
+  expect(loaded).toEqual(history);
   // UPDATE_SCREENSHOT=1 refreshes the one in docs/; otherwise it goes to the temporary state directory.
   await page.screenshot({ path: process.env.UPDATE_SCREENSHOT ? screenshot : join(stateDir, 'live-view.png'), fullPage: true });
 });

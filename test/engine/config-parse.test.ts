@@ -20,3 +20,17 @@ it('parseManifest refuses a "__proto__" key instead of silently dropping a decla
   const text = '{"name":"p","version":"1.0.0","protocolVersion":1,"command":["node"],"contract":{"steps":[{"type":"a"}]},"sha256":{"__proto__":"' + '0'.repeat(64) + '"}}';
   expect(() => parseManifest(text, 'plugin.json')).toThrow(expect.objectContaining({ code: 'WFR_MANIFEST_INVALID', message: expect.stringContaining('"__proto__" is not allowed') }));
 });
+
+it('a YAML syntax error keeps the parser\'s whole message: the line and column, and the excerpt with its caret', () => {
+  const text = `${base}pipelines:\n  - route: GET /a\n    steps: [{ use: respond }\n`;
+  let message = '';
+  try {
+    parseConfig(text, '/cfg.yaml');
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  expect(message).toMatch(/^Invalid engine config \/cfg\.yaml:\n✖ .*at line \d+, column \d+:\n/);
+  // The excerpt: the offending source line, then a caret under the column.
+  expect(message).toMatch(/steps: \[\{ use: respond \}\n[\s\S]*?\^/);
+  expect(message).toMatch(/Fix the file; docs\/config\.md is the reference\.$/);
+});

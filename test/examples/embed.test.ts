@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -23,6 +24,18 @@ it('examples/embed.ts activates, upgrades, survives a bad candidate and leaves n
   const journal = (await readFile(join(stateDir, 'journal.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
   expect(journal.map((r) => r.outcome)).toEqual(['activated', 'activated', 'rolledBack']);
   for (const pid of journal.flatMap((r) => [r.active?.pid, r.candidate?.pid])) expect(isAlive(pid)).toBe(false);
+});
+
+it('examples/embed.ts without a state directory removes the temporary one it made', async () => {
+  // Its own TMPDIR, so the check sees only what this run created.
+  const tmp = await tempDir('wfr-embed-tmp-');
+  const run = await execa(process.execPath, ['--import', 'tsx', 'examples/embed.ts'], { cwd: root, reject: false, env: { TMPDIR: tmp } });
+  expect(run.exitCode, run.stderr).toBe(0);
+  const [, made] = /state directory: (\S+) \(temporary, removed\)/.exec(run.stdout) ?? [];
+  expect(made).toMatch(/wfreload-embed-/);
+  expect(existsSync(made!)).toBe(false);
+  // tsx keeps its own cache there (tsx-UID); nothing of the example's.
+  expect((await readdir(tmp)).filter((name) => !name.startsWith('tsx-'))).toEqual([]);
 });
 
 it('the package resolves by name to the compiled library, with its type declarations', async () => {
