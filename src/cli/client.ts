@@ -3,7 +3,9 @@
  * WFRELOAD_ADMIN, default 127.0.0.1:7070) and the token (--token,
  * WFRELOAD_TOKEN, or STATE/admin.token via --state-dir).
  */
-import { readAdminToken } from '../api/auth.js';
+import { join, resolve } from 'node:path';
+import { readAdminToken, TOKEN_FILE } from '../api/auth.js';
+import { checkAdminAddress } from './admin-address.js';
 import { ExitCode, HostUnreachableError, UnauthorizedError, type ErrorInfo } from '../errors.js';
 
 export const DEFAULT_ADMIN = '127.0.0.1:7070';
@@ -37,12 +39,20 @@ export class AdminClient {
     readonly base: string,
     private readonly address: string,
     private readonly token: string | null,
+    /** Where the token was looked for, for the message when there is none. */
+    private readonly tokenFile: string,
   ) {}
 
   static async create(options: ClientOptions): Promise<AdminClient> {
-    const address = options.admin ?? process.env.WFRELOAD_ADMIN ?? DEFAULT_ADMIN;
-    const token = options.token ?? process.env.WFRELOAD_TOKEN ?? (await readAdminToken(options.stateDir ?? DEFAULT_STATE_DIR));
-    return new AdminClient(`http://${address}/api/v1`, address, token);
+    const address =
+      options.admin !== undefined
+        ? checkAdminAddress(options.admin, '--admin')
+        : process.env.WFRELOAD_ADMIN !== undefined
+          ? checkAdminAddress(process.env.WFRELOAD_ADMIN, 'WFRELOAD_ADMIN')
+          : DEFAULT_ADMIN;
+    const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
+    const token = options.token ?? process.env.WFRELOAD_TOKEN ?? (await readAdminToken(stateDir));
+    return new AdminClient(`http://${address}/api/v1`, address, token, join(stateDir, TOKEN_FILE));
   }
 
   get authHeader(): Record<string, string> {
@@ -51,7 +61,7 @@ export class AdminClient {
 
   /** Returns the parsed body and status; throws ApiError for an error body, HostUnreachableError when nothing answers. */
   async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    if (!this.token) throw new UnauthorizedError(`no token: none given with --token or WFRELOAD_TOKEN, and no admin.token in the state directory`);
+    if (!this.token) throw new UnauthorizedError(`no token: none given with --token or WFRELOAD_TOKEN, and no ${this.tokenFile} (pass the host's --state-dir, or run wfctl from the directory the host was started in)`);
     let response: Response;
     try {
       response = await fetch(`${this.base}${path}`, {

@@ -37,7 +37,7 @@ program
   .description('run the host: front door, plugins, SIGHUP config reload; Ctrl-C drains and stops cleanly')
   .option('--config <file>', 'engine config (YAML) to activate at start unless it is already active')
   .option('--state-dir <dir>', 'state directory (active marker, journal, staged versions, admin.token)', DEFAULT_STATE_DIR)
-  .option('--admin <host:port>', `admin API address, loopback by default (env WFRELOAD_ADMIN; default ${DEFAULT_ADMIN})`, process.env.WFRELOAD_ADMIN ?? DEFAULT_ADMIN)
+  .option('--admin <host:port>', 'admin API address, loopback by default; port 0 picks a free one (env WFRELOAD_ADMIN)', process.env.WFRELOAD_ADMIN ?? DEFAULT_ADMIN)
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
   .option('--timeout <name=ms...>', 'override a timeout, e.g. --timeout confirmMs=5000 drainMs=30000 (names: handshakeMs, healthMs, probeMs, invokeMs, drainMs, graceMs, confirmMs, workMs)')
   .action(async (options) => (await import('./serve.js')).serveCommand(options));

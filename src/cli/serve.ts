@@ -10,6 +10,7 @@ import pino from 'pino';
 import { createAdminApi, ensureAdminToken, startAdminServer, TOKEN_FILE } from '../api/index.js';
 import { ExitCode, InvalidArgumentError, ListenError } from '../errors.js';
 import { formatReloadResult, isSuccess, Orchestrator } from '../orchestrator/index.js';
+import { checkAdminAddress } from './admin-address.js';
 
 export interface ServeOptions {
   config?: string;
@@ -60,6 +61,7 @@ async function fileDigest(file: string): Promise<string | null> {
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
+  checkAdminAddress(options.admin, process.env.WFRELOAD_ADMIN === options.admin ? 'WFRELOAD_ADMIN' : '--admin', { allowAnyPort: true });
   const stateDir = resolve(options.stateDir);
   const host = await Orchestrator.open({ stateDir, logger, timeouts: parseTimeouts(options.timeout) });
   const token = await ensureAdminToken(stateDir);
@@ -110,6 +112,10 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const engine = host.engineStatus();
   say(engine ? `wfreload: front door on http://${engine.address} (generation ${engine.generation}); SIGHUP re-reads ${engine.source}` : 'wfreload: no engine config active yet; start with --config FILE');
   say(`wfreload: admin API on http://${admin.address}/api/v1 (token in ${join(stateDir, TOKEN_FILE)}); live view: \`wfctl live\` prints its URL`);
+  // One line with everything an operator needs to find and signal this host (under `npm start`, the pid of npm is not this one).
+  say(
+    `wfreload: ready: pid ${process.pid}, front door ${engine ? `http://${engine.address}` : 'none yet'}, admin http://${admin.address}/api/v1, state directory ${stateDir}, live view http://${admin.address}/inspect?token=… (\`wfctl live\` prints it with the token)`,
+  );
 
   // Stay up until a signal stops us.
   await new Promise(() => {});

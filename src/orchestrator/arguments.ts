@@ -40,7 +40,8 @@ export function validatePluginArgs(name: unknown, dir: unknown, options: unknown
   const parsedName = pluginNameSchema.safeParse(name);
   if (!parsedName.success) throw new InvalidArgumentError('plugin name', parsedName.error.issues[0]!.message, name);
   if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('plugin directory', 'must be a non-empty path', dir);
-  return { name: parsedName.data, dir, dryRun: validateDryRun(options) };
+  // A relative directory resolves against the host's working directory; the result's `source` says which one that was.
+  return { name: parsedName.data, dir: resolve(dir), dryRun: validateDryRun(options) };
 }
 
 export function validateConfigSource(config: unknown): { file: string; yaml?: string } {

@@ -5,6 +5,7 @@
  * Every JSON body is checked against the schemas docs/api.md is built from.
  */
 import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAdminApi, startAdminServer, type AdminApi } from '../../src/api/index.js';
@@ -128,6 +129,18 @@ describe('POST /api/v1/plugins/:name/try-activate', () => {
     // A first activation drains nothing, but still passes through the drain step.
     expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'engine check', 'swap', 'confirm', 'drain']);
     expect(t.host.listPlugins().map((p) => p.version)).toEqual(['1.0.0']);
+  });
+
+  it('resolves a relative dir against the host\'s working directory, and says which directory it used in source', async () => {
+    const dir = await makePluginDir({ version: '1.0.0' });
+    const result = await expectJson(post('/api/v1/plugins/fake/try-activate', { dir: relative(process.cwd(), dir) }), 200, reloadResultSchema);
+    expect(result).toMatchObject({ outcome: 'activated', source: dir });
+  });
+
+  it('answers 200 unchanged when offered the active version\'s bytes again', async () => {
+    const first = await expectJson(tryActivate('fake', { version: '1.0.0' }), 200, reloadResultSchema);
+    const again = await expectJson(tryActivate('fake', { version: '1.0.0' }), 200, reloadResultSchema);
+    expect(again).toMatchObject({ outcome: 'unchanged', active: first.active });
   });
 
   it('answers 422 with the rolled-back result when the candidate is unhealthy', async () => {
