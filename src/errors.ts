@@ -187,7 +187,7 @@ export class HandshakeTimeoutError extends WfrError {
   readonly code = 'WFR_PLUGIN_HANDSHAKE_TIMEOUT';
   constructor(plugin: string, ms: number, stderrTail: string[]) {
     super(
-      `Plugin "${plugin}" did not answer initialize within ${ms} ms; check that it reads stdin and writes one JSON line per reply (its stderr is in the reload record).`,
+      `Plugin "${plugin}" did not answer initialize within ${ms} ms; check that it reads stdin and writes one JSON line per reply, and flushes each line (Python buffers stdout when it is a pipe: print(..., flush=True), or run it with python3 -u). Its stderr is in the reload record.`,
       { plugin, timeoutMs: ms, stderrTail },
     );
   }
