@@ -23,6 +23,11 @@ export const INSPECT_PAGE = `<!doctype html>
   .state.current { background: #1f6feb; border-color: #1f6feb; color: #fff; }
   .state.current small { color: #dbe8ff; }
   .state.current.bad { background: #cf222e; border-color: #cf222e; }
+  .state.current.attempt { background: #9a6700; border-color: #9a6700; }
+  /* Red only when the plugin does not serve; how its last attempt ended is the state's own colour. */
+  .slot[data-health="failed"], .slot[data-health="restarting"] { border-color: #cf222e; border-width: 2px; }
+  .slot .health { font-weight: normal; margin-left: .5rem; }
+  .slot[data-health="failed"] .health, .slot[data-health="restarting"] .health { color: #cf222e; font-weight: bold; }
   table { border-collapse: collapse; width: 100%; background: #fff; }
   td, th { border-bottom: 1px solid #e3e6eb; padding: .3rem .5rem; text-align: left; vertical-align: top; }
   .activated, .dryRunPassed, .unchanged { color: #1a7f37; } .rolledBack, .rejected, .failed { color: #cf222e; }
@@ -54,10 +59,11 @@ function drawSlot(actorId) {
     boxes.set(state.name, box);
     states.append(box);
   }
-  const section = el('div', { className: 'slot' }, el('h2', {}, actorId, ' ', el('small', {}, graph.id)), states);
+  const health = el('span', { className: 'health' });
+  const section = el('div', { className: 'slot' }, el('h2', {}, actorId, ' ', el('small', {}, graph.id), health), states);
   section.dataset.actor = actorId;
   document.getElementById('slots').append(section);
-  const slot = { boxes, section };
+  const slot = { boxes, section, health };
   slots.set(actorId, slot);
   return slot;
 }
@@ -66,7 +72,9 @@ function highlight(actorId, state) {
   const slot = drawSlot(actorId);
   for (const [name, box] of slot.boxes) {
     box.classList.toggle('current', name === state);
-    box.classList.toggle('bad', name === state && (state === 'rollingBack' || state === 'rolledBack' || state === 'rejected' || state === 'swappingBack'));
+    // Red while a candidate is being rolled back; a settled failed attempt is amber: the running version still serves.
+    box.classList.toggle('bad', name === state && (state === 'rollingBack' || state === 'swappingBack'));
+    box.classList.toggle('attempt', name === state && (state === 'rolledBack' || state === 'rejected'));
   }
   slot.section.dataset.current = state;
 }
@@ -76,6 +84,20 @@ function reasonCell(error) {
   if (!error) return el('td', {});
   const lines = error.message.split('\\n').filter((line) => line.trim() !== '');
   return el('td', { title: error.message }, error.code + ': ' + lines.slice(0, lines[0] && lines[0].endsWith(':') ? 2 : 1).join(' '));
+}
+
+/** A plugin card says whether the plugin serves (from /status), apart from the state its slot is in. */
+function showHealth(plugins) {
+  for (const plugin of plugins) {
+    const slot = drawSlot('plugin:' + plugin.name);
+    slot.section.dataset.health = plugin.health;
+    slot.health.textContent = plugin.health === 'serving' ? '· serving ' + plugin.version : '· ' + plugin.health.toUpperCase() + ' ' + plugin.version;
+  }
+}
+
+async function refreshHealth() {
+  const status = await (await fetch('/api/v1/status', { headers })).json();
+  if (status.plugins) showHealth(status.plugins);
 }
 
 function reloadRow(result, target) {
@@ -108,6 +130,7 @@ async function start() {
   if (status.error) { document.getElementById('conn').textContent = status.error.message; return; }
   highlight('engine', status.engine ? 'active' : 'idle');
   for (const plugin of status.plugins) highlight('plugin:' + plugin.name, plugin.state);
+  showHealth(status.plugins);
   const history = await (await fetch('/api/v1/reloads?limit=20', { headers })).json();
   for (const result of history.reloads) addReload(result, 'bottom');
   const events = new EventSource('/api/v1/events?access_token=' + encodeURIComponent(token));
@@ -118,7 +141,10 @@ async function start() {
     // config/plugin:NAME: a plugin slot the engine slot runs for a config reload (one per plugin the config starts).
     if (event.actorId === 'engine' || event.actorId.startsWith('plugin:') || event.actorId.startsWith('config/plugin:')) highlight(event.actorId, leaf(event.state));
   });
-  events.addEventListener('reload', (e) => addReload(JSON.parse(e.data).result));
+  events.addEventListener('reload', (e) => {
+    addReload(JSON.parse(e.data).result);
+    refreshHealth();
+  });
 }
 start();
 </script>

@@ -80,6 +80,10 @@ export const pluginStatusSchema = z.object({
   digest: z.string(),
   pid: z.number().int(),
   alive: z.boolean(),
+  /** serving; restarting (it died, the supervisor is starting it again); failed (the supervisor gave up). Apart from the last attempt's outcome. */
+  health: z.enum(['serving', 'restarting', 'failed']),
+  /** When its process started; its uptime is now minus this. */
+  startedAt: z.iso.datetime().nullable(),
   state: z.string(),
   steps: z.array(z.string()),
   callsInFlight: z.number().int().nonnegative(),
@@ -137,4 +141,4 @@ export const tryActivateConfigBodySchema = z
   .refine((body) => (body.file === undefined) !== (body.yaml === undefined), 'give exactly one of "file" or "yaml"');
 
 export const reloadListSchema = z.object({ reloads: z.array(reloadResultSchema) });
-export const pluginListSchema = z.object({ plugins: z.array(pluginStatusSchema) });
+export const pluginListSchema = z.object({ plugins: z.array(pluginStatusSchema.extend({ lastAttempt: lastAttemptSchema.nullable() })) });

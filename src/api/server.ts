@@ -85,7 +85,8 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
     }),
   );
 
-  api.get('/plugins', (c) => c.json({ plugins: host.listPlugins() }));
+  // Each with its health and, apart from it, how its last reload attempt ended.
+  api.get('/plugins', (c) => c.json({ plugins: host.listPlugins().map((p) => ({ ...p, lastAttempt: summary.lastAttempts.get(`plugin:${p.name}`) ?? null })) }));
   api.get('/plugins/:name', (c) => {
     const name = c.req.param('name');
     const plugin = host.listPlugins().find((p) => p.name === name);

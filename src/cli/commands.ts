@@ -33,11 +33,39 @@ export const configTryActivate = (file: string, options: ClientOptions & { dryRu
 
 interface Status {
   engine: { generation: number; digest: string; address: string | null; source: string; requestsInFlight: number } | null;
-  plugins: Array<{ name: string; version: string; pid: number; alive: boolean; state: string; callsInFlight: number; restarts: number; failed: boolean }>;
+  plugins: PluginRow[];
   inFlight: Record<string, string>;
   lastAttempts: Record<string, { id: string; outcome: string; finishedAt: string; failedStep: string | null; error: { code: string } | null }>;
   markerGeneration: number;
 }
+
+interface PluginRow {
+  name: string;
+  version: string;
+  digest: string;
+  pid: number;
+  alive: boolean;
+  health: 'serving' | 'restarting' | 'failed';
+  startedAt: string | null;
+  state: string;
+  callsInFlight: number;
+  restarts: number;
+  failed: boolean;
+}
+
+/** How long since `startedAt` (the host's clock, read on this machine): 3d4h, 2h5m, 4m12s, 9s. */
+export function formatUptime(startedAt: string | null): string {
+  if (startedAt === null) return '-';
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(startedAt)) / 1000));
+  const [d, h, m] = [Math.floor(s / 86_400), Math.floor((s % 86_400) / 3600), Math.floor((s % 3600) / 60)];
+  if (d > 0) return `${d}d${h}h`;
+  if (h > 0) return `${h}h${m}m`;
+  if (m > 0) return `${m}m${s % 60}s`;
+  return `${s}s`;
+}
+
+/** How a plugin serves, in words: `serving`, or what is wrong. */
+const healthWords = (p: PluginRow): string => (p.health === 'failed' ? 'FAILED (kept crashing)' : p.health === 'restarting' ? 'RESTARTING (it died)' : 'serving');
 
 /** What a status line adds after a target's last outcome: where it failed and what that left running. */
 function lastAttemptNote(last: Status['lastAttempts'][string]): string {
@@ -66,14 +94,36 @@ export async function status(options: ClientOptions): Promise<void> {
   const engine = body.engine;
   print(engine ? `engine   generation ${engine.generation}  config ${engine.digest.slice(0, 12)}  on ${engine.address}  (${engine.source})` : 'engine   none active');
   for (const p of body.plugins) {
-    const health = p.failed ? 'FAILED (kept crashing)' : p.alive ? 'up' : 'DOWN';
-    print(`plugin   ${p.name.padEnd(16)} ${p.version.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${health}  slot ${p.state}${p.restarts ? `  restarted ${p.restarts}×` : ''}`);
+    // Health apart from the last attempt (listed below): a rolled-back upgrade leaves this version serving.
+    const reloading = body.inFlight[`plugin:${p.name}`] ? `  reloading (${p.state})` : '';
+    print(`plugin   ${p.name.padEnd(16)} ${p.version.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${healthWords(p)}  up ${formatUptime(p.startedAt)}${p.restarts ? `  restarted ${p.restarts}×` : ''}${reloading}`);
   }
   for (const [target, id] of Object.entries(body.inFlight)) print(`running  ${target}: reload ${id}`);
   for (const [target, last] of Object.entries(body.lastAttempts)) {
     const failed = lastAttemptNote(last);
     print(`last     ${target.padEnd(22)} ${last.outcome}${failed}  ${last.finishedAt}  ${last.id}`);
   }
+}
+
+/** `wfctl plugin list`: one row per active plugin, its health, and apart from it how its last reload attempt ended. */
+export async function pluginList(options: ClientOptions): Promise<void> {
+  const client = await AdminClient.create(options);
+  const { body } = await client.request<{ plugins: Array<PluginRow & { lastAttempt: Status['lastAttempts'][string] | null }> }>('GET', '/plugins');
+  if (options.json) return printJson(body);
+  if (body.plugins.length === 0) return print('no plugins active');
+  const rows = body.plugins.map((p) => [
+    p.name,
+    p.version,
+    p.digest.slice(0, 12),
+    String(p.pid),
+    formatUptime(p.startedAt),
+    String(p.restarts),
+    p.health,
+    p.lastAttempt ? `${p.lastAttempt.outcome}${p.lastAttempt.failedStep ? ` at ${p.lastAttempt.failedStep}` : ''} (${p.lastAttempt.id})` : '-',
+  ]);
+  const header = ['NAME', 'VERSION', 'DIGEST', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH', 'LAST ATTEMPT'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [header, ...rows]) print(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }
 
 export async function reloads(id: string | undefined, options: ClientOptions & { limit?: string; requestId?: string }): Promise<void> {

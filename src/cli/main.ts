@@ -91,6 +91,10 @@ withClientOptions(
 
 withClientOptions(program.command('live').description('print the URL of the live view (the page the admin API serves)')).action(async (options) => (await commands()).live(options));
 
+withClientOptions(plugin.command('list').description('the active plugins: version, digest, pid, uptime, restarts, health, and how the last reload attempt of each ended')).action(
+  async (options) => (await commands()).pluginList(options),
+);
+
 plugin
   .command('check')
   .description('stage, start, handshake and probe a plugin directory in a throwaway state directory, then stop it (what try-activate checks, without a host)')

@@ -4,6 +4,13 @@ import type { PluginHost } from './plugin-host.js';
 import { leafState } from './step-recorder.js';
 import type { Supervisor } from './supervisor.js';
 
+/**
+ * Whether a plugin serves, apart from how its last reload attempt ended: a rolled-back attempt leaves the
+ * running version `serving`. `restarting`: its process died and the supervisor is starting it again;
+ * `failed`: the supervisor gave up (its steps answer WFR_PLUGIN_FAILED until a new version is activated).
+ */
+export type PluginHealth = 'serving' | 'restarting' | 'failed';
+
 /** What `listPlugins` reports per plugin. */
 export interface PluginStatus {
   name: string;
@@ -11,7 +18,10 @@ export interface PluginStatus {
   digest: string;
   pid: number;
   alive: boolean;
-  /** The slot machine's state, e.g. `active` or `handshaked` while a reload runs. */
+  health: PluginHealth;
+  /** When its process started (null when it is not running); its uptime is now minus this. */
+  startedAt: string | null;
+  /** The slot machine's state, e.g. `active` or `handshaked` while a reload runs; after one, how it ended (see `health` for whether it serves). */
   state: string;
   steps: string[];
   callsInFlight: number;
@@ -27,12 +37,15 @@ export function pluginStatuses(host: PluginHost, supervisor: Supervisor, slotOf:
     const ref = host.activeRef(name)!;
     const process = host.processes.get(ref.instanceId);
     const slot = slotOf(name);
+    const alive = process?.alive ?? false;
     return {
       name,
       version: ref.version,
       digest: ref.digest,
       pid: ref.pid,
-      alive: process?.alive ?? false,
+      alive,
+      health: host.failed.has(name) ? 'failed' : alive ? 'serving' : 'restarting',
+      startedAt: alive ? new Date(process!.startedAt).toISOString() : null,
       state: slot ? leafState(slot.getSnapshot().value) : 'active',
       steps: process?.manifest.contract.steps.map((s) => s.type) ?? [],
       callsInFlight: process?.callsInFlight ?? 0,

@@ -77,6 +77,8 @@ export class PluginProcess {
   private readonly stdin: LineWriter;
   readonly dir: string;
   readonly pid: number;
+  /** When the process was started (ms since the epoch). */
+  readonly startedAt = Date.now();
   /** Settles (never rejects) once the process has exited and been reaped. */
   readonly exited: Promise<ExitInfo>;
 

@@ -44,9 +44,15 @@ it('shows each slot machine and follows a reload triggered through the API to it
   // A bad candidate through the API: the page sees the slot end in rolledBack, and the result row.
   const bad = await wfctl(host, stateDir, 'plugin', 'try-activate', 'fake', await makePluginDir({ version: '2.0.0', flags: ['unhealthy'] }), '--json');
   const result = JSON.parse(bad.stdout);
-  await page.waitForSelector('.slot[data-actor="plugin:fake"][data-current="rolledBack"] .state.current.bad');
   await page.waitForSelector(`tr[data-reload="${result.id}"] td.rolledBack`);
   expect(await page.locator(`tr[data-reload="${result.id}"]`).innerText()).toContain('WFR_PLUGIN_UNHEALTHY');
+  // A failed attempt is not a plugin down: the card says the old version serves, and is not painted red.
+  const card = page.locator('.slot[data-actor="plugin:fake"]');
+  await page.waitForSelector('.slot[data-actor="plugin:fake"][data-current="rolledBack"] .state.current.attempt');
+  await page.waitForSelector('.slot[data-actor="plugin:fake"][data-health="serving"]');
+  expect(await card.locator('.health').innerText()).toBe('· serving 1.0.0');
+  expect(await card.locator('.state.current.bad').count()).toBe(0);
+  expect(await card.evaluate((node) => (globalThis as unknown as { getComputedStyle: (n: unknown) => { borderTopColor: string } }).getComputedStyle(node).borderTopColor)).not.toBe('rgb(207, 34, 46)');
 
   // A good one: back to active.
   const good = JSON.parse((await wfctl(host, stateDir, 'plugin', 'try-activate', 'fake', await makePluginDir({ version: '2.1.0' }), '--json')).stdout);

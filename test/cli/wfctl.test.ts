@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reloadListSchema, reloadResultSchema, statusSchema } from '../../src/api/schemas.js';
+import { pluginListSchema, reloadListSchema, reloadResultSchema, statusSchema } from '../../src/api/schemas.js';
 import { writeConfig } from '../helpers/configs.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
 import { startServe, wfctl, type RunningHost } from '../helpers/serve.js';
@@ -50,6 +50,21 @@ describe('wfctl against a running host', () => {
     const after = await statusJson();
     expect(after.plugins).toEqual(before.plugins.map((p) => ({ ...p, state: 'rolledBack' })));
     expect(after.lastAttempts['plugin:fake']).toMatchObject({ outcome: 'rolledBack', failedStep: 'handshake', error: { code: 'WFR_PLUGIN_EXITED' } });
+  });
+
+  it('plugin list shows health apart from the last attempt: after a rolled-back upgrade the running version is serving', async () => {
+    const list = await run('plugin', 'list');
+    expect(list.exitCode, list.stderr).toBe(0);
+    const [header, row, ...more] = list.stdout.trim().split('\n');
+    expect(more).toEqual([]);
+    expect(header).toMatch(/^NAME +VERSION +DIGEST +PID +UPTIME +RESTARTS +HEALTH +LAST ATTEMPT$/);
+    expect(row).toMatch(/^fake +1\.1\.0 +[0-9a-f]{12} +\d+ +\d+(s|m\d+s) +0 +serving +rolledBack at handshake \(rl-[a-z0-9-]+\)$/);
+    const json = pluginListSchema.parse(JSON.parse((await run('plugin', 'list', '--json')).stdout));
+    expect(json.plugins).toEqual([expect.objectContaining({ name: 'fake', version: '1.1.0', health: 'serving', alive: true, lastAttempt: expect.objectContaining({ outcome: 'rolledBack', failedStep: 'handshake' }) })]);
+    // status says the same: serving, and the last attempt on its own line.
+    const status = (await run('status')).stdout;
+    expect(status).toMatch(/^plugin +fake +1\.1\.0 +pid \d+ +serving {2}up \S+$/m);
+    expect(status).toMatch(/^last +plugin:fake +rolledBack at handshake/m);
   });
 
   it('a dry run exits 0 and changes nothing, as status and active.json show', async () => {
