@@ -125,6 +125,26 @@ export const tryActivatePluginBodySchema = z.strictObject({
   requestId,
 });
 
+export const rollbackBodySchema = z.strictObject({
+  /** A staged version (or digest prefix) to go back to; without it, the version active before the current one. */
+  to: z.string().min(1).max(256).optional(),
+  dryRun,
+  requestId,
+});
+
+export const stagedVersionSchema = z.object({
+  version: z.string(),
+  /** The first 12 hex digits of the digest. */
+  digest: z.string(),
+  dir: z.string(),
+  stagedAt: z.iso.datetime(),
+  active: z.boolean(),
+  /** Active before the current version: what a rollback without `to` activates. */
+  previous: z.boolean(),
+});
+
+export const pluginVersionsSchema = z.object({ name: z.string(), versions: z.array(stagedVersionSchema) });
+
 export const legacyReloadBodySchema = z.strictObject({
   dir: z.string().min(1).max(4096),
 });

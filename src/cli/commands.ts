@@ -126,6 +126,22 @@ export async function pluginList(options: ClientOptions): Promise<void> {
   for (const row of [header, ...rows]) print(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }
 
+/** `wfctl plugin versions NAME`: the staged versions, which is active and which previous. */
+export async function pluginVersions(name: string, options: ClientOptions): Promise<void> {
+  const client = await AdminClient.create(options);
+  const { body } = await client.request<{ name: string; versions: Array<{ version: string; digest: string; stagedAt: string; active: boolean; previous: boolean; dir: string }> }>(
+    'GET',
+    `/plugins/${encodeURIComponent(name)}/versions`,
+  );
+  if (options.json) return printJson(body);
+  if (body.versions.length === 0) return print(`no staged versions of plugin ${name}`);
+  for (const v of body.versions) print(`${v.active ? '*' : v.previous ? '<' : ' '} ${v.version.padEnd(14)} ${v.digest}  staged ${v.stagedAt}${v.active ? '  active' : v.previous ? '  previous (rollback goes here)' : ''}`);
+}
+
+/** `wfctl plugin rollback NAME [--to VERSION]`: the previous (or named) staged version, through try-activate. */
+export const pluginRollback = (name: string, options: ClientOptions & { to?: string; dryRun?: boolean; requestId?: string }) =>
+  reportReload(options, async (client) => (await client.request<ReloadResult>('POST', `/plugins/${encodeURIComponent(name)}/rollback`, { ...(options.to ? { to: options.to } : {}), ...tryOptions(options) })).body);
+
 export async function reloads(id: string | undefined, options: ClientOptions & { limit?: string; requestId?: string }): Promise<void> {
   const client = await AdminClient.create(options);
   if (id) {

@@ -95,6 +95,20 @@ withClientOptions(plugin.command('list').description('the active plugins: versio
   async (options) => (await commands()).pluginList(options),
 );
 
+withClientOptions(plugin.command('versions').description('the staged versions of a plugin: which is active, which previous').argument('<name>', 'plugin name')).action(
+  async (name, options) => (await commands()).pluginVersions(name, options),
+);
+
+withClientOptions(
+  plugin
+    .command('rollback')
+    .description('go back to the previous staged version (or --to one) through the same safe path as try-activate')
+    .argument('<name>', 'plugin name')
+    .option('--to <version>', 'a staged version (or digest prefix) instead of the previous one; see `wfctl plugin versions NAME`')
+    .option('--dry-run', 'run every check, then stop the candidate without swapping')
+    .option('--request-id <id>', 'an idempotency key you choose (see plugin try-activate)'),
+).action(async (name, options) => (await commands()).pluginRollback(name, options));
+
 plugin
   .command('check')
   .description('stage, start, handshake and probe a plugin directory in a throwaway state directory, then stop it (what try-activate checks, without a host)')

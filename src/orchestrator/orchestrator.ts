@@ -25,10 +25,11 @@ import { IntentLog } from './intent-log.js';
 import { recoverAndStart } from './recovery.js';
 import { engineInfoOf, engineWorkOf, pluginCandidateOf, pluginWorkOf, runReload, versionOf, type RunDeps } from './run-reload.js';
 import { pluginStatuses, type PluginStatus } from './status.js';
+import { rollbackTarget, stagedVersions, type StagedVersion } from './versions.js';
 import { Supervisor, type RestartAttempt } from './supervisor.js';
 import { formatReloadResult, isSuccess, newReloadId, type ConfigReloadResult, type EngineInfo, type PluginReloadResult, type ReloadResult, type VersionInfo } from './reload-result.js';
 
-export type { InlineConfig, PluginStatus, TryActivateOptions };
+export type { InlineConfig, PluginStatus, StagedVersion, TryActivateOptions };
 
 type RootActor = Actor<typeof orchestratorMachine>;
 /** The engine slot's children that run a config reload's plugins are named `config/plugin:NAME`. */
@@ -176,6 +177,25 @@ export class Orchestrator {
         activeNow: () => this.host.versionInfo(this.host.activeRef(slotName)),
       }, this.runDeps);
     }) as Promise<PluginReloadResult>;
+  }
+
+  /** The staged versions of plugin `name`, newest staged first, with the active and the previous one marked. */
+  async pluginVersions(name: string): Promise<StagedVersion[]> {
+    this.assertOpen();
+    const { name: slotName } = validatePluginArgs(name, '.', {});
+    return stagedVersions(this.store.root, slotName, this.store.activeMarker, await this.history());
+  }
+
+  /**
+   * Go back to the previous version of `name` (or to the staged version `to`, by version or digest prefix)
+   * through the same safe path as any try-activate: same checks, same result. Throws InvalidArgumentError
+   * when there is no such staged version.
+   */
+  async rollbackPlugin(name: string, options: TryActivateOptions & { to?: string } = {}): Promise<PluginReloadResult> {
+    const { to, ...tryOptions } = options;
+    if (to !== undefined && (typeof to !== 'string' || to.length === 0)) throw new InvalidArgumentError('to', 'must be a version or a digest prefix', to);
+    const target = rollbackTarget(name, await this.pluginVersions(name), to);
+    return this.tryActivatePlugin(name, target.dir, tryOptions);
   }
 
   /**
