@@ -143,6 +143,12 @@ export const stagedVersionSchema = z.object({
   previous: z.boolean(),
 });
 
+export const pluginLogsSchema = z.object({
+  name: z.string(),
+  /** Oldest first: each stderr line with when it came, and the process (pid, version) that wrote it. */
+  lines: z.array(z.object({ at: z.iso.datetime(), pid: z.number().int(), version: z.string(), line: z.string() })),
+});
+
 export const pluginVersionsSchema = z.object({ name: z.string(), versions: z.array(stagedVersionSchema) });
 
 export const legacyReloadBodySchema = z.strictObject({

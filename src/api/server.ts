@@ -99,6 +99,14 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
     return reloadResponse(c, await host.tryActivatePlugin(c.req.param('name'), body.dir, { dryRun: body.dryRun, ...(body.requestId ? { requestId: body.requestId } : {}) }));
   });
 
+  api.get('/plugins/:name/logs', (c) => {
+    const name = c.req.param('name');
+    const text = c.req.query('lines') ?? '100';
+    const lines = Number(text);
+    if (!/^\d+$/.test(text) || lines < 1 || lines > 100_000) throw new InvalidArgumentError('lines', 'must be a whole number from 1 to 100000', text);
+    return c.json({ name, lines: host.pluginLogs(name, lines) });
+  });
+
   api.get('/plugins/:name/versions', async (c) => {
     const name = c.req.param('name');
     return c.json({ name, versions: await host.pluginVersions(name) });

@@ -126,6 +126,37 @@ export async function pluginList(options: ClientOptions): Promise<void> {
   for (const row of [header, ...rows]) print(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }
 
+interface LogLine {
+  at: string;
+  pid: number;
+  version: string;
+  line: string;
+}
+const logText = (l: LogLine) => `${l.at}  ${l.version} pid ${l.pid}  ${l.line}`;
+
+/** `wfctl plugin logs NAME`: the last lines of its processes' stderr; `--follow` then prints new ones as they come. */
+export async function pluginLogs(name: string, options: ClientOptions & { lines?: string; follow?: boolean }): Promise<void> {
+  const client = await AdminClient.create(options);
+  const lines = options.lines ?? '100';
+  if (!/^\d+$/.test(lines) || Number(lines) < 1) throw new InvalidArgumentError('--lines', 'must be a whole number of at least 1', lines);
+  // Subscribed before the history is read, so no line falls between the two.
+  const stream = options.follow ? await client.events() : null;
+  const { body } = await client.request<{ name: string; lines: LogLine[] }>('GET', `/plugins/${encodeURIComponent(name)}/logs?lines=${lines}`);
+  const show = (line: LogLine) => print(options.json ? JSON.stringify(line) : logText(line));
+  if (!stream) return options.json ? printJson(body) : body.lines.forEach(show);
+  body.lines.forEach(show);
+  const key = (l: LogLine) => `${l.at} ${l.pid} ${l.line}`;
+  const shown = new Set(body.lines.map(key));
+  const { readSse } = await import('./watch.js');
+  for await (const { event, data } of readSse(stream.body!)) {
+    if (event !== 'log') continue;
+    const { plugin, type: _type, ...line } = JSON.parse(data) as LogLine & { plugin: string; type: string };
+    // A line the history already showed (it came between subscribing and reading the history) is not printed twice.
+    if (plugin !== name || shown.delete(key(line))) continue;
+    show(line);
+  }
+}
+
 /** `wfctl plugin versions NAME`: the staged versions, which is active and which previous. */
 export async function pluginVersions(name: string, options: ClientOptions): Promise<void> {
   const client = await AdminClient.create(options);

@@ -95,6 +95,15 @@ withClientOptions(plugin.command('list').description('the active plugins: versio
   async (options) => (await commands()).pluginList(options),
 );
 
+withClientOptions(
+  plugin
+    .command('logs')
+    .description("the last lines of a plugin's stderr (every version and candidate of it), then, with --follow, new ones as they come")
+    .argument('<name>', 'plugin name')
+    .option('--lines <n>', 'how many lines', '100')
+    .option('--follow', 'keep printing new lines until Ctrl-C'),
+).action(async (name, options) => (await commands()).pluginLogs(name, options));
+
 withClientOptions(plugin.command('versions').description('the staged versions of a plugin: which is active, which previous').argument('<name>', 'plugin name')).action(
   async (name, options) => (await commands()).pluginVersions(name, options),
 );

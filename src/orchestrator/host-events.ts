@@ -11,6 +11,8 @@ export type HostEvent =
   | { type: 'transition'; reloadId: string; target: string; state: string; at: string; finished: ReloadStep | null }
   /** A reload finished (also journaled). */
   | { type: 'reload'; result: ReloadResult }
+  /** A plugin process wrote a line to stderr (candidates too). */
+  | { type: 'log'; plugin: string; at: string; pid: number; version: string; line: string }
   /** An actor's snapshot changed (XState inspection), reduced to plain data. */
   | { type: 'inspect'; actorId: string; state: unknown; event: string; at: string };
 

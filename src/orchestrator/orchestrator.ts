@@ -16,7 +16,7 @@ import { StateStore, type ActiveMarker } from '../store/index.js';
 import { validateConfigSource, validateDryRun, validatePluginArgs, validateRequestId, type InlineConfig, type TryActivateOptions } from './arguments.js';
 import { reloadPluginLegacy } from './legacy-reload.js';
 import { normalizeOrchestratorOptions, type NormalizedOptions, type OrchestratorOptions } from './options.js';
-import { PluginHost, type PointerWriter } from './plugin-host.js';
+import { PluginHost, type PluginLogLine, type PointerWriter } from './plugin-host.js';
 import { providePluginSlot } from './plugin-slot-actors.js';
 import { provideEngineConfig } from './engine-slot-actors.js';
 import { EngineRuntime } from './engine-runtime.js';
@@ -29,7 +29,7 @@ import { rollbackTarget, stagedVersions, type StagedVersion } from './versions.j
 import { Supervisor, type RestartAttempt } from './supervisor.js';
 import { formatReloadResult, isSuccess, newReloadId, type ConfigReloadResult, type EngineInfo, type PluginReloadResult, type ReloadResult, type VersionInfo } from './reload-result.js';
 
-export type { InlineConfig, PluginStatus, StagedVersion, TryActivateOptions };
+export type { InlineConfig, PluginLogLine, PluginStatus, StagedVersion, TryActivateOptions };
 
 type RootActor = Actor<typeof orchestratorMachine>;
 /** The engine slot's children that run a config reload's plugins are named `config/plugin:NAME`. */
@@ -77,6 +77,7 @@ export class Orchestrator {
       },
     });
     this.root.start();
+    this.host.onLogLine((plugin, line) => this.events.emit({ type: 'log', plugin, ...line }));
   }
 
   /** Open the state directory and start the plugins active.json names. */
@@ -310,6 +311,14 @@ export class Orchestrator {
   /** The active plugins. */
   listPlugins(): PluginStatus[] {
     return pluginStatuses(this.host, this.supervisor, (name) => this.child(pluginTarget(name)));
+  }
+
+  /** The last `count` stderr lines of plugin `name`'s processes (every version, candidates too), oldest first. */
+  pluginLogs(name: string, count = 100): PluginLogLine[] {
+    this.assertOpen();
+    const { name: slotName } = validatePluginArgs(name, '.', {});
+    if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError('lines', 'must be a whole number of at least 1', count);
+    return this.host.pluginLogs(slotName, count);
   }
 
   /** The manifest of the active version of `name`. */

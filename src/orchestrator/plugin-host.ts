@@ -51,6 +51,14 @@ export interface PointerWriter {
   replaceRegistry(next: Map<string, PluginRef>): Map<string, PluginRef>;
 }
 
+/** One stderr line of a plugin process, as `wfctl plugin logs` shows it. */
+export interface PluginLogLine {
+  at: string;
+  pid: number;
+  version: string;
+  line: string;
+}
+
 export class PluginHost {
   /** instanceId → live process (candidates and active ones alike). */
   readonly processes = new Map<string, PluginProcess>();
@@ -179,6 +187,30 @@ export class PluginHost {
     return active?.digest === digest && this.processes.get(active.instanceId)?.alive === true && !this.failed.has(name);
   }
 
+  /** Per plugin name, its processes' last stderr lines (candidates' too), oldest first, at most `logLines`. */
+  private readonly logs = new Map<string, PluginLogLine[]>();
+  private readonly logListeners = new Set<(name: string, line: PluginLogLine) => void>();
+
+  private logLine(name: string, version: string, pid: number, text: string): void {
+    const ring = this.logs.get(name) ?? [];
+    this.logs.set(name, ring);
+    const line: PluginLogLine = { at: new Date().toISOString(), pid, version, line: text };
+    ring.push(line);
+    if (ring.length > this.options.logLines) ring.splice(0, ring.length - this.options.logLines);
+    for (const listener of this.logListeners) listener(name, line);
+  }
+
+  /** The last `count` stderr lines of plugin `name`'s processes, oldest first. */
+  pluginLogs(name: string, count: number): PluginLogLine[] {
+    return (this.logs.get(name) ?? []).slice(-count);
+  }
+
+  /** Be told every stderr line of every plugin; returns the unsubscribe. */
+  onLogLine(listener: (name: string, line: PluginLogLine) => void): () => void {
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
+  }
+
   /** Remember the manifest staging parsed from `dir`, so launching it reads nothing again. */
   rememberManifest(dir: string, manifest: Manifest): void {
     this.manifests.set(dir, manifest);
@@ -187,12 +219,16 @@ export class PluginHost {
   async launch(staged: Pick<StagedPluginDir, 'dir' | 'digest'>): Promise<PluginRef> {
     const manifest = this.manifests.get(staged.dir) ?? (await readManifest(staged.dir));
     this.manifests.set(staged.dir, manifest);
+    // Lines arrive on later turns of the event loop, once `launched` is set.
+    let launched: PluginProcess | null = null;
     const process = await PluginProcess.launch({
       manifest,
       dir: staged.dir,
       logger: this.options.logger,
       limits: { maxLineBytes: this.options.maxLineBytes, stderrTailLines: this.options.stderrTailLines },
+      onStderrLine: (line) => this.logLine(manifest.name, manifest.version, launched?.pid ?? 0, line),
     });
+    launched = process;
     this.processes.set(process.instanceId, process);
     const ref: PluginRef = {
       name: manifest.name,

@@ -64,6 +64,8 @@ export interface LaunchOptions {
   dir: string;
   logger: Logger;
   limits: ProcessLimits;
+  /** Told each stderr line as it arrives (the host's per-plugin log). */
+  onStderrLine?: (line: string) => void;
 }
 
 export class PluginProcess {
@@ -132,6 +134,7 @@ export class PluginProcess {
       this.stderrLines.push(line);
       if (this.stderrLines.length > options.limits.stderrTailLines) this.stderrLines.shift();
       log.info({ stream: 'stderr' }, line);
+      options.onStderrLine?.(line);
     };
     const stderrSplitter = createLineSplitter(STDERR_LINE_BYTES);
     subprocess.stderr!.on('data', (chunk: Buffer) => {

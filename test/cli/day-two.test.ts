@@ -49,7 +49,7 @@ describe('plugin versions and rollback', () => {
     expect(reload).toMatchObject({ outcome: 'activated', previous: { version: '2.0.0' }, active: { version: '1.0.0' } });
     expect(reload.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'engine check', 'swap', 'confirm', 'drain']);
     expect(await servingPid()).not.toBe(before);
-    expect(await servingPid()).toBe(reload.active!.pid);
+    expect(await servingPid()).toBe((reload.active as { pid: number }).pid);
     // Rolling back again goes forward to 2.0.0 (like `kubectl rollout undo`).
     expect((await versions()).map((v) => [v.version, v.active, v.previous])).toEqual([
       ['2.0.0', false, true],
@@ -66,5 +66,40 @@ describe('plugin versions and rollback', () => {
     expect(missing.stderr).toMatch(/Invalid --to: no staged version of plugin "fake" matches it; staged: 2\.0\.0 \([0-9a-f]{12}\) active, 1\.0\.0/);
     // Going to the active version itself is unchanged.
     expect(reloadResultSchema.parse(JSON.parse((await run('plugin', 'rollback', 'fake', '--to', '2.0.0', '--json')).stdout)).outcome).toBe('unchanged');
+  });
+});
+
+describe('plugin logs', () => {
+  it('prints the last stderr lines of the plugin\'s processes, every version, oldest first; --lines bounds them', async () => {
+    const all = await run('plugin', 'logs', 'fake');
+    expect(all.exitCode, all.stderr).toBe(0);
+    const ready = all.stdout.trim().split('\n').filter((line) => / ready, pid /.test(line));
+    // Each process the walk above started said it was ready: 1.0.0 at start, 2.0.0, the rollback's 1.0.0, --to's 2.0.0.
+    expect(ready.map((line) => /(\d\.\d\.\d) pid (\d+) {2}fake (\d\.\d\.\d) \(fake\) ready, pid (\d+)$/.exec(line)?.slice(1))).toEqual([
+      [expect.any(String), expect.any(String), '1.0.0', expect.any(String)],
+      [expect.any(String), expect.any(String), '2.0.0', expect.any(String)],
+      [expect.any(String), expect.any(String), '1.0.0', expect.any(String)],
+      [expect.any(String), expect.any(String), '2.0.0', expect.any(String)],
+    ]);
+    for (const line of ready) {
+      const [, version, pid, said, saidPid] = /(\S+) pid (\d+) {2}fake (\S+) \(fake\) ready, pid (\d+)$/.exec(line)!;
+      expect([version, pid]).toEqual([said, saidPid]);
+    }
+    const one = await run('plugin', 'logs', 'fake', '--lines', '1', '--json');
+    expect(JSON.parse(one.stdout).lines).toHaveLength(1);
+    expect((await run('plugin', 'logs', 'fake', '--lines', 'lots')).exitCode).toBe(2);
+  });
+
+  it('--follow prints new lines as they come: a candidate\'s stderr appears while it starts', async () => {
+    const follow = wfctl(host, stateDir, 'plugin', 'logs', 'fake', '--follow', '--json', '--lines', '1');
+    const { watchLines } = await import('../helpers/lines.js');
+    const lines = watchLines(follow.stdout!);
+    await lines.waitFor(/ready/);
+    const upgrade = await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '3.0.0' }), '--json');
+    const pid = (reloadResultSchema.parse(JSON.parse(upgrade.stdout)).active as { pid: number }).pid;
+    const seen = JSON.parse(await lines.waitFor(new RegExp(`"line":"fake 3\\.0\\.0 \\(fake\\) ready, pid ${pid}"`)));
+    expect(seen).toMatchObject({ version: '3.0.0', pid, line: `fake 3.0.0 (fake) ready, pid ${pid}` });
+    follow.kill('SIGTERM');
+    await follow.catch(() => {});
   });
 });
