@@ -422,7 +422,9 @@ describe('GET /api/v1/events', () => {
     const slot = inspections.filter((e) => e.actorId === 'plugin:fake');
     expect(slot.length).toBeGreaterThan(0);
     expect(slot.at(-1)!.state).toBe('active');
-    expect(new Set(events.map((e) => e.event))).toEqual(new Set(['transition', 'inspect', 'reload']));
+    // The plugin's stderr lines come too (event log), whenever it writes them.
+    for (const log of events.filter((e) => e.event === 'log')) expect(log.data).toMatchObject({ type: 'log', plugin: 'fake' });
+    expect(new Set(events.map((e) => e.event).filter((type) => type !== 'log'))).toEqual(new Set(['transition', 'inspect', 'reload']));
   });
 });
 
