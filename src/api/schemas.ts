@@ -143,6 +143,16 @@ export const stagedVersionSchema = z.object({
   previous: z.boolean(),
 });
 
+export const pruneBodySchema = z.strictObject({
+  /** One plugin; without it, every plugin with staged versions. */
+  name: z.string().min(1).max(63).optional(),
+  /** Staged versions kept besides the active and the previous one (default: the host's retention.keepVersions). */
+  keep: z.number().int().nonnegative().max(1000).optional(),
+});
+
+const versionBriefSchema = z.object({ version: z.string(), digest: z.string(), dir: z.string() });
+export const pruneResultSchema = z.object({ plugins: z.array(z.object({ name: z.string(), removed: z.array(versionBriefSchema), kept: z.array(versionBriefSchema) })) });
+
 export const pluginLogsSchema = z.object({
   name: z.string(),
   /** Oldest first: each stderr line with when it came, and the process (pid, version) that wrote it. */

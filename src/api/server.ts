@@ -17,7 +17,7 @@ import { INSPECT_PAGE } from './inspect-page.js';
 import { slotMachineGraphs } from './machine-graph.js';
 import { renderMetrics } from './metrics.js';
 import { ReloadSummary } from './reload-summary.js';
-import { legacyReloadBodySchema, rollbackBodySchema, tryActivateConfigBodySchema, tryActivatePluginBodySchema } from './schemas.js';
+import { legacyReloadBodySchema, pruneBodySchema, rollbackBodySchema, tryActivateConfigBodySchema, tryActivatePluginBodySchema } from './schemas.js';
 
 /** Largest admin request body; inline configs are the big ones. */
 // A 1 MiB YAML grows when JSON-escaped (quotes, newlines): leave room for that.
@@ -97,6 +97,11 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
   api.post('/plugins/:name/try-activate', async (c) => {
     const body = await readJson(c, tryActivatePluginBodySchema);
     return reloadResponse(c, await host.tryActivatePlugin(c.req.param('name'), body.dir, { dryRun: body.dryRun, ...(body.requestId ? { requestId: body.requestId } : {}) }));
+  });
+
+  api.post('/prune', async (c) => {
+    const body = await readJson(c, pruneBodySchema);
+    return c.json({ plugins: await host.prunePlugins(body.name, body.keep) });
   });
 
   api.get('/plugins/:name/logs', (c) => {

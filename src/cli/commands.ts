@@ -157,6 +157,22 @@ export async function pluginLogs(name: string, options: ClientOptions & { lines?
   }
 }
 
+/** `wfctl plugin prune [NAME] [--keep N]`: remove old staged versions (never the active, the previous, or one in use). */
+export async function pluginPrune(name: string | undefined, options: ClientOptions & { keep?: string }): Promise<void> {
+  const client = await AdminClient.create(options);
+  if (options.keep !== undefined && !/^\d+$/.test(options.keep)) throw new InvalidArgumentError('--keep', 'must be a whole number, 0 or more', options.keep);
+  const { body } = await client.request<{ plugins: Array<{ name: string; removed: Array<{ version: string; digest: string }>; kept: Array<{ version: string; digest: string }> }> }>('POST', '/prune', {
+    ...(name === undefined ? {} : { name }),
+    ...(options.keep === undefined ? {} : { keep: Number(options.keep) }),
+  });
+  if (options.json) return printJson(body);
+  if (body.plugins.length === 0) return print('no staged versions');
+  for (const p of body.plugins) {
+    const list = (vs: Array<{ version: string; digest: string }>) => vs.map((v) => `${v.version} (${v.digest})`).join(', ') || 'none';
+    print(`${p.name}: removed ${p.removed.length}: ${list(p.removed)}; kept ${p.kept.length}: ${list(p.kept)}`);
+  }
+}
+
 /** `wfctl plugin versions NAME`: the staged versions, which is active and which previous. */
 export async function pluginVersions(name: string, options: ClientOptions): Promise<void> {
   const client = await AdminClient.create(options);

@@ -104,6 +104,14 @@ withClientOptions(
     .option('--follow', 'keep printing new lines until Ctrl-C'),
 ).action(async (name, options) => (await commands()).pluginLogs(name, options));
 
+withClientOptions(
+  plugin
+    .command('prune')
+    .description('remove old staged versions of a plugin (or of all): never the active one, the previous one, or one in use')
+    .argument('[name]', 'plugin name (default: every plugin)')
+    .option('--keep <n>', "staged versions to keep besides the active and previous ones (default: the host's retention, 5)"),
+).action(async (name, options) => (await commands()).pluginPrune(name, options));
+
 withClientOptions(plugin.command('versions').description('the staged versions of a plugin: which is active, which previous').argument('<name>', 'plugin name')).action(
   async (name, options) => (await commands()).pluginVersions(name, options),
 );

@@ -48,6 +48,8 @@ const optionsSchema = z.strictObject({
       backoffMaxMs: ms(10_000),
     })
     .default({ maxRestarts: 5, windowMs: 60_000, backoffMs: 100, backoffMaxMs: 10_000 }),
+  /** Staged versions kept per plugin besides the active and the previous one (older ones are pruned after each activation). */
+  retention: z.strictObject({ keepVersions: z.number().int().nonnegative().max(1000).default(5) }).default({ keepVersions: 5 }),
   /** Longest stdout line a plugin may write. */
   maxLineBytes: z.number().int().positive().default(1024 * 1024),
   /** stderr lines kept per plugin for error messages. */

@@ -25,11 +25,11 @@ import { IntentLog } from './intent-log.js';
 import { recoverAndStart } from './recovery.js';
 import { engineInfoOf, engineWorkOf, pluginCandidateOf, pluginWorkOf, runReload, versionOf, type RunDeps } from './run-reload.js';
 import { pluginStatuses, type PluginStatus } from './status.js';
-import { rollbackTarget, stagedVersions, type StagedVersion } from './versions.js';
+import { pruneSelection, rollbackTarget, stagedVersions, type PruneResult, type StagedVersion } from './versions.js';
 import { Supervisor, type RestartAttempt } from './supervisor.js';
 import { formatReloadResult, isSuccess, newReloadId, type ConfigReloadResult, type EngineInfo, type PluginReloadResult, type ReloadResult, type VersionInfo } from './reload-result.js';
 
-export type { InlineConfig, PluginLogLine, PluginStatus, StagedVersion, TryActivateOptions };
+export type { InlineConfig, PluginLogLine, PluginStatus, PruneResult, StagedVersion, TryActivateOptions };
 
 type RootActor = Actor<typeof orchestratorMachine>;
 /** The engine slot's children that run a config reload's plugins are named `config/plugin:NAME`. */
@@ -185,6 +185,33 @@ export class Orchestrator {
     this.assertOpen();
     const { name: slotName } = validatePluginArgs(name, '.', {});
     return stagedVersions(this.store.root, slotName, this.store.activeMarker, await this.history());
+  }
+
+  /**
+   * Remove staged versions of `name` (every plugin without it) beyond the active one, the previous one, and
+   * the `keep` newest staged others (default: the `retention.keepVersions` option). A version a process runs
+   * from, or that active.json or a pending swap names, is never removed. Skips a plugin with a reload in flight.
+   */
+  async prunePlugins(name?: string, keep = this.options.retention.keepVersions): Promise<PruneResult[]> {
+    this.assertOpen();
+    if (!Number.isInteger(keep) || keep < 0) throw new InvalidArgumentError('keep', 'must be a whole number, 0 or more', keep);
+    const names = name === undefined ? await this.store.stagedPluginNames() : [validatePluginArgs(name, '.', {}).name];
+    const marker = this.store.activeMarker;
+    const inUse = new Set([
+      ...[...this.host.processes.values()].filter((p) => p.alive).map((p) => p.dir),
+      ...Object.values(marker.plugins).map((e) => this.store.fromStatePath(e.dir)),
+      ...Object.values(marker.pending).flatMap((p) => Object.values(p.previousPlugins).flatMap((e) => (e ? [this.store.fromStatePath(e.dir)] : []))),
+    ]);
+    const results: PruneResult[] = [];
+    for (const plugin of names) {
+      if (`plugin:${plugin}` in this.reloadsInFlight() || 'config' in this.reloadsInFlight()) continue;
+      const { removed, kept } = pruneSelection(await this.pluginVersions(plugin), keep, inUse);
+      for (const version of removed) await this.store.removeStagedPlugin(version.dir);
+      const brief = ({ version, digest, dir }: StagedVersion) => ({ version, digest, dir });
+      results.push({ name: plugin, removed: removed.map(brief), kept: kept.map(brief) });
+      if (removed.length > 0) this.options.logger.info({ plugin, removed: removed.map((v) => v.dir) }, `pruned ${removed.length} staged version(s) of ${plugin}`);
+    }
+    return results;
   }
 
   /**
@@ -352,11 +379,22 @@ export class Orchestrator {
     this.closed = true;
     this.supervisor.stop();
     this.root.stop();
-    // Intent records being written or removed finish first: nothing touches the state directory after close().
+    // Intent records being written or removed, and pruning, finish first: nothing touches the state directory after close().
     await this.intents.idle();
+    await this.pruning;
     await this.engines.close();
     await this.host.stopAll();
     await this.store.close();
+  }
+
+  /** Pruning started after an activation; close() waits for it. */
+  private pruning: Promise<unknown> = Promise.resolve();
+
+  private pruneLater(name: string | undefined): void {
+    this.pruning = this.pruning
+      .then(() => new Promise((resolve) => setImmediate(resolve)))
+      .then(() => (this.closed ? [] : this.prunePlugins(name)))
+      .catch((error: unknown) => this.options.logger.warn({ err: toErrorInfo(error) }, 'could not prune staged versions'));
   }
 
   private assertOpen(): void {
@@ -369,6 +407,8 @@ export class Orchestrator {
     if (result.outcome === 'activated') {
       // A new version (or config) starts with a clean crash history.
       for (const name of result.kind === 'plugin' ? [result.name] : this.host.activeNames()) this.supervisor.reset(name);
+      // Retention: after a confirmed activation, older staged versions go (after this reload has released its target).
+      this.pruneLater(result.kind === 'plugin' ? result.name : undefined);
     }
     this.events.emit({ type: 'reload', result });
     const level = isSuccess(result.outcome) ? 'info' : 'warn';

@@ -71,3 +71,30 @@ export function rollbackTarget(name: string, versions: StagedVersion[], to: stri
   if (!previous) throw new InvalidArgumentError('rollback', `no previous version of plugin "${name}" is staged (the journal names none, or it was pruned); pick one with --to VERSION from: ${listed}`);
   return previous;
 }
+
+/** What a prune removed and kept. */
+export interface PruneResult {
+  name: string;
+  removed: Array<Pick<StagedVersion, 'version' | 'digest' | 'dir'>>;
+  kept: Array<Pick<StagedVersion, 'version' | 'digest' | 'dir'>>;
+}
+
+/**
+ * Which staged versions of a plugin go: all but the active one, the previous one, any in use (a running
+ * process, active.json, a pending swap), and the `keep` newest staged of the others.
+ */
+export function pruneSelection(versions: StagedVersion[], keep: number, inUse: ReadonlySet<string>): { removed: StagedVersion[]; kept: StagedVersion[] } {
+  const removed: StagedVersion[] = [];
+  const kept: StagedVersion[] = [];
+  let spare = keep;
+  for (const version of versions) {
+    const pinned = version.active || version.previous || inUse.has(version.dir);
+    if (pinned) kept.push(version);
+    else if (spare > 0) {
+      spare -= 1;
+      kept.push(version);
+    } else removed.push(version);
+  }
+  return { removed, kept };
+}
+

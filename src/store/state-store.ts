@@ -91,6 +91,11 @@ export class StateStore {
     return stagePlugin(this.root, name, sourceDir, readManifest);
   }
 
+  /** The plugin names that have staged versions. */
+  async stagedPluginNames(): Promise<string[]> {
+    return (await readdir(join(this.root, 'plugins')).catch(() => [] as string[])).sort();
+  }
+
   removeStagedPlugin(dir: string): Promise<void> {
     return removeStagedPlugin(dir);
   }

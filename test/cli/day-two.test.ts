@@ -103,3 +103,17 @@ describe('plugin logs', () => {
     await follow.catch(() => {});
   });
 });
+
+describe('plugin prune', () => {
+  it('removes old staged versions by hand, never the active or the previous one, and says what it did', async () => {
+    const before = (await versions()).map((v) => v.version);
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    const result = await run('plugin', 'prune', 'fake', '--keep', '0');
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^fake: removed \d+: .*; kept 2: /);
+    const after = await versions();
+    expect(after).toHaveLength(2);
+    expect(after.filter((v) => v.active || v.previous)).toHaveLength(2);
+    expect((await run('plugin', 'prune', 'fake', '--keep', 'some')).exitCode).toBe(2);
+  });
+});
