@@ -88,11 +88,11 @@ export class AdminClient {
   }
 
   /** Opens the SSE stream; returns the response whose body the caller reads. */
-  async events(): Promise<Response> {
+  async events(signal?: AbortSignal): Promise<Response> {
     if (!this.token) throw new UnauthorizedError('no token was found');
     let response: Response;
     try {
-      response = await fetch(`${this.base}/events`, { headers: this.authHeader });
+      response = await fetch(`${this.base}/events`, { headers: this.authHeader, ...(signal ? { signal } : {}) });
     } catch (error) {
       throw new HostUnreachableError(this.address, (error as Error & { cause?: unknown }).cause ?? error);
     }

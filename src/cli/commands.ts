@@ -8,8 +8,40 @@ import { formatResultHuman } from './format.js';
 const print = (text: string): void => void process.stdout.write(`${text}\n`);
 const printJson = (value: unknown): void => print(JSON.stringify(value, null, 2));
 
+/**
+ * On a terminal (and without --json), each state the reload's slots reach, as it happens, on one line
+ * rewritten in place; cleared before the result is printed. Subscribed (hello) before the reload is sent.
+ */
+async function showProgress(client: AdminClient): Promise<() => void> {
+  const abort = new AbortController();
+  const response = await client.events(abort.signal);
+  const { readSse } = await import('./watch.js');
+  const events = readSse(response.body!);
+  const first = await events.next();
+  if (first.done || first.value.event !== 'hello') throw new Error('the event stream did not start with hello');
+  const write = (text: string) => process.stdout.write(`\r\x1b[K${text}`);
+  void (async () => {
+    for await (const { event, data } of events) {
+      if (event !== 'transition') continue;
+      const { target, state, finished } = JSON.parse(data) as { target: string; state: string; finished: { work: string; ms: number } | null };
+      write(`… ${target}: ${state}${finished ? `  (${finished.work} ${finished.ms} ms)` : ''}`);
+    }
+  })().catch(() => {});
+  return () => {
+    abort.abort();
+    write('');
+  };
+}
+
 async function reportReload(options: ClientOptions, run: (client: AdminClient) => Promise<ReloadResult>): Promise<void> {
-  const result = await run(await AdminClient.create(options));
+  const client = await AdminClient.create(options);
+  const stop = !options.json && process.stdout.isTTY ? await showProgress(client) : null;
+  let result: ReloadResult;
+  try {
+    result = await run(client);
+  } finally {
+    stop?.();
+  }
   if (options.json) printJson(result);
   else print(formatResultHuman(result));
   process.exitCode = isSuccess(result.outcome) ? ExitCode.ok : ExitCode.reloadFailed;

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pluginListSchema, pluginVersionsSchema, reloadResultSchema } from '../../src/api/schemas.js';
 import { writeConfig } from '../helpers/configs.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
-import { startServe, wfctl, type RunningHost } from '../helpers/serve.js';
+import { startServe, wfctl, WFCTL, type RunningHost } from '../helpers/serve.js';
+import { execa } from 'execa';
 
 let stateDir: string;
 let host: RunningHost;
@@ -115,5 +116,23 @@ describe('plugin prune', () => {
     expect(after).toHaveLength(2);
     expect(after.filter((v) => v.active || v.previous)).toHaveLength(2);
     expect((await run('plugin', 'prune', 'fake', '--keep', 'some')).exitCode).toBe(2);
+  });
+});
+
+describe('progress on a terminal', () => {
+  it('shows each state as it happens, then the result; without a terminal, only the result', async () => {
+    const dir = await makePluginDir({ version: '4.0.0' });
+    // `script` gives wfctl a real pseudo-terminal as stdout.
+    const command = [process.execPath, WFCTL, 'plugin', 'try-activate', 'fake', dir, '--admin', host.admin, '--state-dir', stateDir].map((arg) => `'${arg}'`).join(' ');
+    const tty = await execa('script', ['-qefc', command, '/dev/null'], { reject: false });
+    expect(tty.exitCode, tty.stdout).toBe(0);
+    const screen = tty.stdout;
+    for (const state of ['staging', 'staged', 'candidateStarted', 'handshaked', 'healthy', 'probed', 'confirming', 'draining']) expect(screen).toContain(`… plugin:fake: ${state}`);
+    expect(screen).toMatch(/… plugin:fake: handshaked {2}\(handshake \d+ ms\)/);
+    // The progress line is cleared before the result.
+    expect(screen).toMatch(/\r\x1b\[K✓ plugin:fake: activated 4\.0\.0/);
+    const plain = await run('plugin', 'try-activate', 'fake', await makePluginDir({ version: '4.0.1' }));
+    expect(plain.stdout).not.toContain('…');
+    expect(plain.stdout).toMatch(/^✓ plugin:fake: activated 4\.0\.1/);
   });
 });
