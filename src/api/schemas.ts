@@ -151,7 +151,11 @@ export const pruneBodySchema = z.strictObject({
 });
 
 const versionBriefSchema = z.object({ version: z.string(), digest: z.string(), dir: z.string() });
-export const pruneResultSchema = z.object({ plugins: z.array(z.object({ name: z.string(), removed: z.array(versionBriefSchema), kept: z.array(versionBriefSchema) })) });
+export const pruneResultSchema = z.object({
+  plugins: z.array(z.object({ name: z.string(), removed: z.array(versionBriefSchema), kept: z.array(versionBriefSchema) })),
+  /** Without `name`: the staged configs (STATE/configs/DIGEST.yaml) removed and kept. */
+  configs: z.object({ removed: z.array(z.string()), kept: z.array(z.string()) }).optional(),
+});
 
 export const pluginLogsSchema = z.object({
   name: z.string(),

@@ -101,7 +101,9 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
 
   api.post('/prune', async (c) => {
     const body = await readJson(c, pruneBodySchema);
-    return c.json({ plugins: await host.prunePlugins(body.name, body.keep) });
+    // Without a name, every plugin and the staged configs.
+    const configs = body.name === undefined ? await host.pruneConfigs(body.keep) : null;
+    return c.json({ plugins: await host.prunePlugins(body.name, body.keep), ...(configs ? { configs } : {}) });
   });
 
   api.get('/plugins/:name/logs', (c) => {

@@ -48,6 +48,8 @@ const optionsSchema = z.strictObject({
       backoffMaxMs: ms(10_000),
     })
     .default({ maxRestarts: 5, windowMs: 60_000, backoffMs: 100, backoffMaxMs: 10_000 }),
+  /** The journal rotates past this size; the history keeps the rotated file and the current one. */
+  journalMaxBytes: z.number().int().positive().default(10 * 1024 * 1024),
   /** Staged versions kept per plugin besides the active and the previous one (older ones are pruned after each activation). */
   retention: z.strictObject({ keepVersions: z.number().int().nonnegative().max(1000).default(5) }).default({ keepVersions: 5 }),
   /** Longest stdout line a plugin may write. */

@@ -6,6 +6,8 @@
  * run-reload.ts (following a reload to its result), status.ts (queries);
  * admission is the root machine's (machines/orchestrator.ts).
  */
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { composedPluginSlot, CONFIG_TARGET, ENGINE_SLOT_ID, orchestratorMachine, pluginTarget, type OrchestratorEvent } from '../../machines/orchestrator.js';
 import { configPluginSlotId, type EngineRef } from '../../machines/engine-config.js';
@@ -55,6 +57,7 @@ export class Orchestrator {
   private constructor(options: NormalizedOptions) {
     this.options = options;
     this.store = new StateStore(options.stateDir);
+    this.store.journalMaxBytes = options.journalMaxBytes;
     this.host = new PluginHost(options);
     this.intents = new IntentLog(this.store.root, (path) => this.store.toStatePath(path), options.logger);
     // The one writer of the registry's pointer, claimed here so that no one else can: handed to the slot work only.
@@ -212,6 +215,32 @@ export class Orchestrator {
       if (removed.length > 0) this.options.logger.info({ plugin, removed: removed.map((v) => v.dir) }, `pruned ${removed.length} staged version(s) of ${plugin}`);
     }
     return results;
+  }
+
+  /**
+   * Remove staged configs (STATE/configs/DIGEST.yaml) beyond the active one, the one a pending swap would
+   * put back, and the `keep` newest others. Skipped while a config reload runs.
+   */
+  async pruneConfigs(keep = this.options.retention.keepVersions): Promise<{ removed: string[]; kept: string[] }> {
+    this.assertOpen();
+    if ('config' in this.reloadsInFlight()) return { removed: [], kept: [] };
+    const marker = this.store.activeMarker;
+    const pinned = new Set(
+      [marker.engine?.file, ...Object.values(marker.pending).map((p) => p.previousEngine?.file)].flatMap((file) => (file ? [this.store.fromStatePath(file)] : [])),
+    );
+    const dir = join(this.store.root, 'configs');
+    const files = await readdir(dir).catch(() => [] as string[]);
+    const staged = await Promise.all(files.filter((f) => f.endsWith('.yaml')).map(async (f) => ({ file: join(dir, f), mtime: (await stat(join(dir, f))).mtimeMs })));
+    staged.sort((a, b) => b.mtime - a.mtime);
+    const removed: string[] = [];
+    const kept: string[] = [];
+    let spare = keep;
+    for (const { file } of staged) {
+      if (pinned.has(file) || spare-- > 0) kept.push(file);
+      else removed.push(file);
+    }
+    for (const file of removed) await rm(file, { force: true });
+    return { removed, kept };
   }
 
   /**
@@ -393,7 +422,12 @@ export class Orchestrator {
   private pruneLater(name: string | undefined): void {
     this.pruning = this.pruning
       .then(() => new Promise((resolve) => setImmediate(resolve)))
-      .then(() => (this.closed ? [] : this.prunePlugins(name)))
+      .then(async (): Promise<unknown> => {
+        if (this.closed) return;
+        // After a config activation, its plugins and the staged configs; after a plugin's, that plugin.
+        if (name === undefined) await Promise.all([this.prunePlugins(), this.pruneConfigs()]);
+        else await this.prunePlugins(name);
+      })
       .catch((error: unknown) => this.options.logger.warn({ err: toErrorInfo(error) }, 'could not prune staged versions'));
   }
 

@@ -78,8 +78,11 @@ export class StateStore {
     }
   }
 
+  /** Past this size the journal rotates (journal.1.ndjson keeps the one before). */
+  journalMaxBytes = 10 * 1024 * 1024;
+
   appendJournal(record: unknown): Promise<void> {
-    return appendJournal(this.journalPath, record);
+    return appendJournal(this.journalPath, record, { maxBytes: this.journalMaxBytes });
   }
 
   readJournal<T>(): Promise<T[]> {

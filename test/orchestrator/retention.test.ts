@@ -49,3 +49,17 @@ describe('retention of staged versions', () => {
     await expect(t.host.prunePlugins('fake', -1)).rejects.toMatchObject({ code: 'WFR_INVALID_ARGUMENT' });
   });
 });
+
+describe('retention of staged configs', () => {
+  it('after many config activations keeps the active config and keepVersions others', async () => {
+    const t = await openTestHost({ retention: { keepVersions: 1 } });
+    hosts.push(t);
+    const { writeConfig } = await import('../helpers/configs.js');
+    for (const tag of ['A', 'B', 'C', 'D']) expect((await t.host.tryActivateConfig(await writeConfig({ tag }))).outcome).toBe('activated');
+    const active = t.host.activeMarker().engine!.file;
+    await t.host.close();
+    const left = (await readdir(join(t.stateDir, 'configs'))).filter((n) => n.endsWith('.yaml'));
+    expect(left).toHaveLength(2);
+    expect(left).toContain(active.split('/').at(-1));
+  });
+});

@@ -51,6 +51,24 @@ describe('the journal', () => {
     await store.appendJournal({ id: 2 });
     await appendFile(file, '{"id": 3, "outc');
     expect(await readJournal(file)).toEqual([{ id: 1 }, { id: 2 }]);
+    // The next record starts on a line of its own: it is not glued to the torn one and lost.
+    await store.appendJournal({ id: 4 });
+    expect(await readJournal(file)).toEqual([{ id: 1 }, { id: 2 }, { id: 4 }]);
+  });
+
+  it('rotates past its size bound into journal.1.ndjson, and reads both: the history keeps at least the bound\'s worth', async () => {
+    const dir = await tempDir();
+    const store = new StateStore(dir);
+    store.journalMaxBytes = 200;
+    const record = (id: number) => ({ id, pad: 'x'.repeat(40) });
+    for (let id = 1; id <= 13; id++) await store.appendJournal(record(id));
+    expect((await readdir(dir)).filter((n) => n.startsWith('journal')).sort()).toEqual(['journal.1.ndjson', 'journal.ndjson']);
+    const ids = (await store.readJournal<{ id: number }>()).map((r) => r.id);
+    // Oldest first, contiguous, ending with the last record, and at least the bound's worth (each line is 60 bytes).
+    expect(ids.at(-1)).toBe(13);
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => 13 - ids.length + 1 + i));
+    expect(ids.length).toBeGreaterThanOrEqual(Math.ceil(200 / 60));
+    for (const name of ['journal.ndjson', 'journal.1.ndjson']) expect((await stat(join(dir, name))).size).toBeLessThanOrEqual(200 + 60);
   });
 });
 
