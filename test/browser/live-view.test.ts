@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { writeConfig } from '../helpers/configs.js';
+import { writeConfig, writeRawConfig } from '../helpers/configs.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
 import { startServe, wfctl, type RunningHost } from '../helpers/serve.js';
 
@@ -70,6 +70,13 @@ it('shows each slot machine and follows a reload triggered through the API to it
   expect(loaded.slice(0, 2)).toEqual([good.id, result.id]);
   const history = JSON.parse((await wfctl(host, stateDir, 'reloads', '--json', '--limit', '20')).stdout).reloads.map((r: { id: string }) => r.id);
   expect(loaded).toEqual(history);
+
+  // A config with a YAML syntax error: the row gives the parser's reason (line and column), not just the file name.
+  const badYaml = await writeRawConfig('http:\n  listen: [127.0.0.1:0\npipelines: {');
+  const rejected = JSON.parse((await wfctl(host, stateDir, 'config', 'try-activate', badYaml, '--json')).stdout);
+  await page.waitForSelector(`tr[data-reload="${rejected.id}"] td.rejected`);
+  const reason = await page.locator(`tr[data-reload="${rejected.id}"] td`).last().innerText();
+  expect(reason).toMatch(/^WFR_CONFIG_INVALID: Invalid engine config .*: ✖ .* at line \d+, column \d+:/);
   // UPDATE_SCREENSHOT=1 refreshes the one in docs/; otherwise it goes to the temporary state directory.
   await page.screenshot({ path: process.env.UPDATE_SCREENSHOT ? screenshot : join(stateDir, 'live-view.png'), fullPage: true });
 });
