@@ -444,7 +444,6 @@ export class Orchestrator {
       // Retention: after a confirmed activation, older staged versions go (after this reload has released its target).
       this.pruneLater(result.kind === 'plugin' ? result.name : undefined);
     }
-    this.events.emit({ type: 'reload', result });
     const level = isSuccess(result.outcome) ? 'info' : 'warn';
     this.options.logger[level]({ reloadId: result.id, target: result.target, outcome: result.outcome }, formatReloadResult(result));
     try {
@@ -452,6 +451,8 @@ export class Orchestrator {
     } catch (error) {
       this.options.logger.error({ reloadId: result.id, err: toErrorInfo(error) }, 'could not journal the reload result');
     }
+    // Told after it is journaled: an observer that hears of a result finds it in the history.
+    this.events.emit({ type: 'reload', result });
   }
 }
 
