@@ -6,6 +6,7 @@ const HEAVY = [
   'test/reliability/crash-matrix-*.test.ts',
   'test/reliability/concurrent-reloads.test.ts',
   'test/reliability/hostile-plugins.test.ts',
+  'test/reliability/lock-race.test.ts',
   'test/browser/**/*.test.ts',
   'test/bench/**/*.test.ts',
   'test/cli/**/*.test.ts',

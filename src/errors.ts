@@ -431,11 +431,9 @@ export class StateLockedError extends WfrError {
   readonly code = 'WFR_STATE_LOCKED';
   override readonly httpStatus = 409;
   override readonly exitCode = ExitCode.badInput;
-  constructor(stateDir: string, owner: { pid: number; startedAt?: string; hostname?: string }) {
-    super(
-      `The state directory ${stateDir} is in use by another wfreload host (pid ${owner.pid}${owner.hostname ? ` on ${owner.hostname}` : ''}${owner.startedAt ? `, started ${owner.startedAt}` : ''}). Stop that host, or use another --state-dir; one directory has one writer.`,
-      { stateDir, owner },
-    );
+  constructor(stateDir: string, owner: { pid: number; startedAt?: string; hostname?: string }, why?: string) {
+    const holder = owner.pid > 0 ? `another wfreload host (pid ${owner.pid}${owner.hostname ? ` on ${owner.hostname}` : ''}${owner.startedAt ? `, started ${owner.startedAt}` : ''})` : `another wfreload host (${why ?? 'its lock file names no owner'})`;
+    super(`The state directory ${stateDir} is in use by ${holder}. Stop that host, or use another --state-dir; one directory has one writer.`, { stateDir, owner });
   }
 }
 

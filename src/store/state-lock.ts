@@ -1,12 +1,14 @@
 /**
- * One writer per state directory: STATE/lock, created exclusively, holding
- * the owner's pid and process start time. A lock whose owner is gone (or
+ * One writer per state directory: STATE/lock, created with its content in one
+ * step (a temporary file linked to the name), holding the owner's pid and
+ * process start time. A lock whose owner is gone (or
  * whose pid now belongs to another process: same pid, other start time) is
  * stale and taken over; a live owner makes the second host fail fast.
  */
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fsyncDir } from './atomic-write.js';
 import { randomBytes } from 'node:crypto';
 import { StateLockedError } from '../errors.js';
 
@@ -39,13 +41,73 @@ async function isLive(owner: LockOwner): Promise<boolean> {
   return owner.startTicks === null || ticks === null || ticks === owner.startTicks;
 }
 
-async function readOwner(path: string): Promise<{ text: string; owner: LockOwner | null }> {
+interface SeenLock {
+  text: string;
+  owner: LockOwner | null;
+  /** Identity and age of the file read, so a breaker removes exactly the lock it judged stale. */
+  ino: number;
+  ageMs: number;
+}
+
+async function readOwner(path: string): Promise<SeenLock | null> {
+  const info = await stat(path).catch(() => null);
+  if (!info) return null;
   const text = await readFile(path, 'utf8').catch(() => '');
+  let owner: LockOwner | null = null;
   try {
-    return { text, owner: JSON.parse(text) as LockOwner };
+    owner = JSON.parse(text) as LockOwner;
   } catch {
-    // Torn by a crash between create and write: nobody can own it.
-    return { text, owner: null };
+    // Empty or torn: a lock from an older wfreload that crashed between create and write (this one writes first, then links).
+  }
+  return { text, owner, ino: info.ino, ageMs: Date.now() - info.mtimeMs };
+}
+
+/** A lock file without an owner record is held this long after it was made, then stale. */
+export const OWNERLESS_LOCK_MS = 10_000;
+/** A breaker's mutex older than this was left by a crash: breaking takes milliseconds. */
+const BREAKER_STALE_MS = 10_000;
+
+/** Create `path` with `content` in one step: write and fsync a temporary file, then link it to the name (EEXIST if taken). */
+async function createWithContent(path: string, content: string): Promise<boolean> {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'wx', 0o644);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(tmp, path);
+    await fsyncDir(dirname(path));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+/**
+ * Remove the stale lock `seen`, under a mutex (`lock.break`, created exclusively) that every breaker takes:
+ * under it the lock is read again and removed only if it is still the very file judged stale. A host that
+ * created its lock meanwhile is never removed, because only a stale lock is removed, and while it exists no
+ * other lock can be created.
+ */
+async function breakStale(path: string, seen: SeenLock, me: LockOwner): Promise<void> {
+  const breaker = `${path}.break`;
+  if (!(await createWithContent(breaker, JSON.stringify(me)))) {
+    const held = await stat(breaker).catch(() => null);
+    if (held && Date.now() - held.mtimeMs > BREAKER_STALE_MS) await unlink(breaker).catch(() => {});
+    else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
+    return;
+  }
+  try {
+    const now = await readOwner(path);
+    if (now && now.ino === seen.ino && now.text === seen.text) await unlink(path);
+  } finally {
+    await unlink(breaker).catch(() => {});
   }
 }
 
@@ -56,37 +118,23 @@ export interface StateLock {
 export async function acquireStateLock(stateDir: string): Promise<StateLock> {
   const path = join(stateDir, 'lock');
   const me: LockOwner = { pid: process.pid, startTicks: await processStartTicks(process.pid), hostname: hostname(), startedAt: new Date().toISOString() };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const handle = await open(path, 'wx', 0o644);
-      try {
-        await handle.writeFile(JSON.stringify(me));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (await createWithContent(path, JSON.stringify(me))) {
       return {
         async release() {
-          const { owner } = await readOwner(path);
-          if (owner?.pid === me.pid && owner.startTicks === me.startTicks) await unlink(path).catch(() => {});
+          const seen = await readOwner(path);
+          if (seen?.owner?.pid === me.pid && seen.owner.startTicks === me.startTicks) await unlink(path).catch(() => {});
         },
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const stale = await readOwner(path);
-    if (stale.owner && (await isLive(stale.owner))) throw new StateLockedError(stateDir, stale.owner);
-    // Stale: move it aside, and make sure what we moved is the stale lock and not a fresh one a racing host just made.
-    const aside = `${path}.stale-${randomBytes(4).toString('hex')}`;
-    try {
-      await rename(path, aside);
-    } catch {
-      continue;
+    const seen = await readOwner(path);
+    if (!seen) continue; // Released meanwhile: try again.
+    if (seen.owner && (await isLive(seen.owner))) throw new StateLockedError(stateDir, seen.owner);
+    if (!seen.owner && seen.ageMs < OWNERLESS_LOCK_MS) {
+      throw new StateLockedError(stateDir, { pid: -1 }, `its lock file has no owner record and is ${Math.round(seen.ageMs / 1000)} s old; it counts as held until it is ${OWNERLESS_LOCK_MS / 1000} s old`);
     }
-    const moved = await readFile(aside, 'utf8').catch(() => '');
-    if (moved !== stale.text) await link(aside, path).catch(() => {});
-    await unlink(aside).catch(() => {});
+    await breakStale(path, seen, me);
   }
-  const { owner } = await readOwner(path);
-  throw new StateLockedError(stateDir, owner ?? { pid: -1 });
+  const seen = await readOwner(path);
+  throw new StateLockedError(stateDir, seen?.owner ?? { pid: -1 });
 }
