@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { StateCorruptError } from '../errors.js';
+import { StateCorruptError, StateWriteError } from '../errors.js';
+import { diskFault } from './disk-faults.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export const activePluginSchema = z.strictObject({
@@ -85,6 +86,11 @@ export async function readActiveMarker(path: string): Promise<ActiveMarker> {
 }
 
 export async function writeActiveMarker(path: string, marker: ActiveMarker): Promise<void> {
+  try {
+    diskFault('marker', path);
+  } catch (error) {
+    throw new StateWriteError(path, error);
+  }
   await writeFileAtomic(path, `${JSON.stringify(marker, null, 2)}\n`);
 }
 

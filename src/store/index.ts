@@ -9,3 +9,5 @@ export { acquireStateLock, processStartTicks } from './state-lock.js';
 export type { StateLock } from './state-lock.js';
 export { intentSchema, readIntents, removeIntent, removeIntentDebris, writeIntent } from './intents.js';
 export type { Intent, IntentPart } from './intents.js';
+export { setDiskFault } from './disk-faults.js';
+export type { DiskFaultCode, DiskFaultPlace } from './disk-faults.js';

@@ -8,6 +8,7 @@
 import { open, readFile, rename } from 'node:fs/promises';
 import { StateWriteError } from '../errors.js';
 import { fsyncDir } from './atomic-write.js';
+import { diskFault } from './disk-faults.js';
 import { dirname } from 'node:path';
 
 /** The rotated journal beside `path` (journal.ndjson → journal.1.ndjson). */
@@ -15,6 +16,7 @@ export const rotatedJournal = (path: string): string => path.replace(/\.ndjson$/
 
 export async function appendJournal(path: string, record: unknown, { maxBytes = Infinity }: { maxBytes?: number } = {}): Promise<void> {
   try {
+    diskFault('journal', path);
     const handle = await open(path, 'a+', 0o644);
     let size: number;
     try {

@@ -8,7 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
-import { ChecksumMismatchError, ManifestNameMismatchError, PathEscapeError, PluginDirUnreadableError } from '../errors.js';
+import { ChecksumMismatchError, ManifestNameMismatchError, PathEscapeError, PluginDirUnreadableError, StateWriteError } from '../errors.js';
+import { diskFault } from './disk-faults.js';
 import { isInside, isPathCommand } from '../util/paths.js';
 import { fsyncDir } from './atomic-write.js';
 import { copyPluginFiles, listPluginFiles, type CopiedFile } from './copy-plugin-dir.js';
@@ -110,9 +111,17 @@ export async function stagePlugin<M extends StagingManifest>(stateDir: string, n
 
   const stagingDir = join(stateDir, 'staging');
   const tmp = join(stagingDir, `${name}-${randomBytes(6).toString('hex')}`);
-  await mkdir(stagingDir, { recursive: true });
   try {
-    const files = await copyPluginFiles(tree, tmp);
+    await mkdir(stagingDir, { recursive: true });
+    diskFault('stage', tmp);
+  } catch (error) {
+    throw new StateWriteError(tmp, error);
+  }
+  try {
+    const files = await copyPluginFiles(tree, tmp).catch((error: unknown) => {
+      // A full disk, a read-only or forbidden state directory: say so, with the path.
+      throw new StateWriteError(tmp, error);
+    });
     // Re-read the manifest from the copy: the source may change under us.
     const copied = await readManifest(tmp);
     if (JSON.stringify(copied) !== JSON.stringify(manifest)) throw new PluginDirUnreadableError(sourceDir, new Error('plugin.json changed while it was being staged'));
