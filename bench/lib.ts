@@ -28,9 +28,32 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
 }
 
 const tempDirs: string[] = [];
-// A benchmark's scratch directories go when it exits, however it exits (an uncaught error too).
+const stoppers: Array<() => void> = [];
+/**
+ * Stop something this benchmark started (a daemon, a process group) when it exits, however it exits: an
+ * error, Ctrl-C, SIGTERM from a test that gave up on it. Runs before the scratch directories go, so nothing
+ * is still writing into them. Must be synchronous (it runs in the 'exit' handler).
+ */
+export function stopOnExit(stop: () => void): void {
+  stoppers.push(stop);
+}
+// A benchmark's scratch directories go when it exits, however it exits (an uncaught error too). One failure
+// must not skip the rest: each step is tried on its own.
 process.on('exit', () => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  for (const stop of stoppers) {
+    try {
+      stop();
+    } catch {
+      // Already gone.
+    }
+  }
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    } catch (error) {
+      process.stderr.write(`could not remove ${dir}: ${(error as Error).message}\n`);
+    }
+  }
 });
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));

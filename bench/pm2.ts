@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { createOrchestrator } from '../src/index.js';
-import { fakePluginDir, printTable, quick, root, saveResults, startLoad, summarize, tempDir } from './lib.js';
+import { fakePluginDir, printTable, quick, root, saveResults, startLoad, stopOnExit, summarize, tempDir } from './lib.js';
 
 const UPGRADES = quick ? 1 : 5;
 // A quick run (the test suite's smoke test) only proves the script runs to the end: a shorter bound keeps it well inside the test's.
@@ -52,12 +52,8 @@ const pm2Home = join(work, 'pm2-home');
 // However this script ends (an error, SIGTERM from a test that gave up on it), the pm2 daemon and its
 // workers go with it: they run detached in their own process group, which `pm2 kill` alone would leave.
 let daemonPid: number | null = null;
-process.on('exit', () => {
-  try {
-    if (daemonPid) process.kill(-daemonPid, 'SIGKILL');
-  } catch {
-    // Already gone (`pm2 kill` stopped it).
-  }
+stopOnExit(() => {
+  if (daemonPid) process.kill(-daemonPid, 'SIGKILL');
 });
 const app = join(work, 'app');
 await execa('mkdir', ['-p', app]);
@@ -65,6 +61,7 @@ await copyFile(join(root, 'bench/fixtures/pm2-app.cjs'), join(app, 'app.cjs'));
 await writeFile(join(app, 'version.txt'), '1');
 const pm2Port = await freePort();
 const debug = (what: string) => process.env.BENCH_DEBUG && console.error(`[pm2 bench] ${what}`);
+debug(`work ${work}`);
 let pm2Calls = 0;
 /**
  * One pm2 command, bounded. Its output goes to a file, never a pipe: the daemon a pm2 command may spawn
