@@ -7,7 +7,9 @@ import {
   errorBodySchema,
   legacyReloadBodySchema,
   pluginListSchema,
+  livezSchema,
   pluginLogsSchema,
+  readyzSchema,
   pruneBodySchema,
   pruneResultSchema,
   pluginVersionsSchema,
@@ -53,6 +55,8 @@ export const ROUTES: RouteDoc[] = [
   },
   { method: 'GET', path: '/api/v1/metrics', summary: 'Prometheus text format: `wfreload_reloads_total{kind,outcome}`, `wfreload_last_success_timestamp_seconds{target}`, `wfreload_active_engine_generation`, `wfreload_active_marker_generation`, `wfreload_reloads_in_flight`, `wfreload_plugin_up{plugin,version}`, `wfreload_plugin_unexpected_exits_total{plugin}`.', ok: { status: '200', text: 'text/plain; version=0.0.4' }, errors: '401' },
   { method: 'GET', path: '/api/v1/machines', summary: 'The slot machines (pluginSlot, engineConfig) as graphs of states and transitions, for the live view.', ok: { status: '200', text: 'JSON' }, errors: '401' },
+  { method: 'GET', path: '/livez', summary: 'No token. `{"live": true}` while the host process answers (for liveness probes).', ok: { status: '200', schema: livezSchema }, errors: '' },
+  { method: 'GET', path: '/readyz', summary: 'No token. Ready for traffic: an engine serves, no plugin is `failed` or `restarting`, and no swap is inside its confirmation window. 200 `{"ready": true}`, else 503 `{"ready": false, "reason": "no-engine" | "plugin-failed" | "plugin-restarting" | "confirming"}`; nothing else is revealed. `wfctl ready` exits 0 or 1 on it.', ok: { status: '200 ready (503 not ready, same shape)', schema: readyzSchema }, errors: '' },
   { method: 'GET', path: '/inspect', summary: 'The live view page (no data in it; open it as `/inspect?token=TOKEN`, or run `wfctl live`).', ok: { status: '200', text: 'text/html' }, errors: '' },
 ];
 
@@ -78,7 +82,7 @@ export function renderApiDoc(): string {
     '|---|---|---|---|',
     ...ROUTES.map((r) => `| ${r.method} | \`${r.path}\` | ${r.ok.status} | ${r.errors} |`),
     '',
-    'All routes also answer 401 `WFR_UNAUTHORIZED` without a valid token (except `/inspect`), and 404 `WFR_NOT_FOUND` for an unknown route.',
+    'All routes also answer 401 `WFR_UNAUTHORIZED` without a valid token (except `/inspect`, `/livez` and `/readyz`), and 404 `WFR_NOT_FOUND` for an unknown route.',
     '',
     '## With curl',
     '',

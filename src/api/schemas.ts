@@ -143,6 +143,12 @@ export const stagedVersionSchema = z.object({
   previous: z.boolean(),
 });
 
+export const livezSchema = z.object({ live: z.literal(true) });
+export const readyzSchema = z.union([
+  z.object({ ready: z.literal(true) }),
+  z.object({ ready: z.literal(false), reason: z.enum(['no-engine', 'plugin-failed', 'plugin-restarting', 'confirming']) }),
+]);
+
 export const pruneBodySchema = z.strictObject({
   /** One plugin; without it, every plugin with staged versions. */
   name: z.string().min(1).max(63).optional(),

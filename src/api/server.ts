@@ -59,6 +59,13 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
   // The page holds no data; everything it shows comes from the token-protected API.
   app.get('/inspect', (c) => c.html(INSPECT_PAGE));
 
+  // Probes for orchestrators and campaigns, without a token: they say ready or not and a reason code, nothing else.
+  app.get('/livez', (c) => c.json({ live: true }));
+  app.get('/readyz', (c) => {
+    const readiness = host.readiness();
+    return c.json(readiness, readiness.ready ? 200 : 503);
+  });
+
   api.use('*', async (c, next) => {
     checkToken(token, c.req.header('authorization'), c.req.query('access_token'));
     await next();

@@ -88,6 +88,16 @@ export class AdminClient {
   }
 
   /** Opens the SSE stream; returns the response whose body the caller reads. */
+  /** GET a route outside /api/v1 that needs no token (/readyz); throws HostUnreachableError when nothing answers. */
+  async probe(path: string): Promise<{ status: number; body: unknown }> {
+    try {
+      const response = await fetch(`http://${this.address}${path}`, { signal: AbortSignal.timeout(5_000) });
+      return { status: response.status, body: await response.json().catch(() => null) };
+    } catch (error) {
+      throw new HostUnreachableError(this.address, (error as Error & { cause?: unknown }).cause ?? error);
+    }
+  }
+
   async events(signal?: AbortSignal): Promise<Response> {
     if (!this.token) throw new UnauthorizedError('no token was found');
     let response: Response;

@@ -237,6 +237,16 @@ export async function reloads(id: string | undefined, options: ClientOptions & {
   }
 }
 
+/** `wfctl ready`: exit 0 when the host is ready for traffic, 1 with the reason when not, 3 when it does not answer (exec probes, Nomad script checks). No token needed. */
+export async function ready(options: ClientOptions): Promise<void> {
+  const client = await AdminClient.create({ ...options, token: options.token ?? 'not-needed' });
+  const { status, body } = await client.probe('/readyz');
+  const readiness = body as { ready: boolean; reason?: string } | null;
+  if (options.json) printJson(readiness);
+  else print(readiness?.ready ? 'ready' : `not ready: ${readiness?.reason ?? `HTTP ${status}`}`);
+  process.exitCode = status === 200 && readiness?.ready ? ExitCode.ok : ExitCode.reloadFailed;
+}
+
 /** `wfctl live`: the live view's URL, with the token. */
 export async function live(options: ClientOptions): Promise<void> {
   const client = await AdminClient.create(options);

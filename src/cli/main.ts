@@ -89,6 +89,10 @@ withClientOptions(
     .option('--count <n>', 'exit after this many reloads finished'),
 ).action(async (_options, command: Command) => (await import('./watch.js')).watchReloads(command.optsWithGlobals()));
 
+withClientOptions(program.command('ready').description('exit 0 when the host is ready for traffic (engine serving, no plugin failed or restarting, no swap in its confirmation window), 1 with the reason when not; for exec probes and script checks')).action(
+  async (options) => (await commands()).ready(options),
+);
+
 withClientOptions(program.command('live').description('print the URL of the live view (the page the admin API serves)')).action(async (options) => (await commands()).live(options));
 
 withClientOptions(plugin.command('list').description('the active plugins: version, digest, pid, uptime, restarts, health, and how the last reload attempt of each ended')).action(

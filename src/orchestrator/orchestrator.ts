@@ -330,6 +330,20 @@ export class Orchestrator {
     return this.tryActivateConfig(source, options);
   }
 
+  /**
+   * Whether this host is ready for traffic, for readiness probes (Kubernetes, Nomad checks, fleet campaigns):
+   * an engine is serving, no plugin is failed (the supervisor gave up) or restarting, and no swap is inside
+   * its confirmation window. `reason` names the first thing that is not so.
+   */
+  readiness(): { ready: true } | { ready: false; reason: 'no-engine' | 'plugin-failed' | 'plugin-restarting' | 'confirming' } {
+    if (!this.engines.active) return { ready: false, reason: 'no-engine' };
+    const plugins = this.listPlugins();
+    if (plugins.some((p) => p.health === 'failed')) return { ready: false, reason: 'plugin-failed' };
+    if (plugins.some((p) => p.health === 'restarting')) return { ready: false, reason: 'plugin-restarting' };
+    if (Object.keys(this.store.activeMarker.pending).length > 0) return { ready: false, reason: 'confirming' };
+    return { ready: true };
+  }
+
   /** The active engine: generation, config digest and the address the front door actually bound. */
   engineStatus(): (EngineInfo & { address: string | null; requestsInFlight: number; source: string }) | null {
     const engine = this.engines.active;
