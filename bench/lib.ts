@@ -1,5 +1,5 @@
 /** Shared pieces of the benchmarks: stats, tables, the load client, plugin dirs, results.json. */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,23 @@ const stoppers: Array<() => void> = [];
 export function stopOnExit(stop: () => void): void {
   stoppers.push(stop);
 }
+
+/** Block (for use on exit) until process `pid` has died (a zombie waiting for its reaper counts as dead), or `ms` passed. */
+export function waitUntilGone(pid: number, ms: number): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    let state: string;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    } catch {
+      return;
+    }
+    if (state === 'Z' || state === 'X') return;
+    Atomics.wait(pause, 0, 0, 20);
+  }
+}
 // A benchmark's scratch directories go when it exits, however it exits (an uncaught error too). One failure
 // must not skip the rest: each step is tried on its own.
 process.on('exit', () => {
@@ -49,7 +66,7 @@ process.on('exit', () => {
   }
   for (const dir of tempDirs) {
     try {
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     } catch (error) {
       process.stderr.write(`could not remove ${dir}: ${(error as Error).message}\n`);
     }

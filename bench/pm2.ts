@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { createOrchestrator } from '../src/index.js';
-import { fakePluginDir, printTable, quick, root, saveResults, startLoad, stopOnExit, summarize, tempDir } from './lib.js';
+import { fakePluginDir, printTable, quick, root, saveResults, startLoad, stopOnExit, summarize, tempDir, waitUntilGone } from './lib.js';
 
 const UPGRADES = quick ? 1 : 5;
 // A quick run (the test suite's smoke test) only proves the script runs to the end: a shorter bound keeps it well inside the test's.
@@ -53,7 +53,10 @@ const pm2Home = join(work, 'pm2-home');
 // workers go with it: they run detached in their own process group, which `pm2 kill` alone would leave.
 let daemonPid: number | null = null;
 stopOnExit(() => {
-  if (daemonPid) process.kill(-daemonPid, 'SIGKILL');
+  if (!daemonPid) return;
+  process.kill(-daemonPid, 'SIGKILL');
+  // Wait (synchronously: this runs on exit) until the group is gone, so nothing still writes into the scratch directory.
+  waitUntilGone(daemonPid, 5_000);
 });
 const app = join(work, 'app');
 await execa('mkdir', ['-p', app]);
