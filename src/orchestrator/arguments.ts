@@ -36,12 +36,18 @@ export function validateRequestId(options: TryActivateOptions): string | undefin
   return requestId;
 }
 
-export function validatePluginArgs(name: unknown, dir: unknown, options: unknown): { name: string; dir: string; dryRun: boolean } {
+/** A plugin (slot) name, checked; throws InvalidArgumentError. */
+export function validatePluginName(name: unknown): string {
   const parsedName = pluginNameSchema.safeParse(name);
   if (!parsedName.success) throw new InvalidArgumentError('plugin name', parsedName.error.issues[0]!.message, name);
+  return parsedName.data;
+}
+
+export function validatePluginArgs(name: unknown, dir: unknown, options: unknown): { name: string; dir: string; dryRun: boolean } {
+  const slotName = validatePluginName(name);
   if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('plugin directory', 'must be a non-empty path', dir);
   // A relative directory resolves against the host's working directory; the result's `source` says which one that was.
-  return { name: parsedName.data, dir: resolve(dir), dryRun: validateDryRun(options) };
+  return { name: slotName, dir: resolve(dir), dryRun: validateDryRun(options) };
 }
 
 export function validateConfigSource(config: unknown): { file: string; yaml?: string } {

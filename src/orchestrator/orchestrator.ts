@@ -15,7 +15,7 @@ import type { PluginSlotContext } from '../../machines/plugin-slot.js';
 import { InvalidArgumentError, ReloadInProgressError, RequestInProgressError, toErrorInfo, type ErrorInfo } from '../errors.js';
 import type { Manifest } from '../plugins/index.js';
 import { StateStore, type ActiveMarker } from '../store/index.js';
-import { validateConfigSource, validateDryRun, validatePluginArgs, validateRequestId, type InlineConfig, type TryActivateOptions } from './arguments.js';
+import { validateConfigSource, validateDryRun, validatePluginArgs, validatePluginName, validateRequestId, type InlineConfig, type TryActivateOptions } from './arguments.js';
 import { reloadPluginLegacy } from './legacy-reload.js';
 import { normalizeOrchestratorOptions, type NormalizedOptions, type OrchestratorOptions } from './options.js';
 import { PluginHost, type PluginLogLine, type PointerWriter } from './plugin-host.js';
@@ -184,10 +184,9 @@ export class Orchestrator {
   }
 
   /** The staged versions of plugin `name`, newest staged first, with the active and the previous one marked. */
-  async pluginVersions(name: string): Promise<StagedVersion[]> {
+  async pluginVersions(name: string, history?: ReloadResult[]): Promise<StagedVersion[]> {
     this.assertOpen();
-    const { name: slotName } = validatePluginArgs(name, '.', {});
-    return stagedVersions(this.store.root, slotName, this.store.activeMarker, await this.history());
+    return stagedVersions(this.store.root, validatePluginName(name), this.store.activeMarker, history ?? (await this.history()));
   }
 
   /**
@@ -198,7 +197,7 @@ export class Orchestrator {
   async prunePlugins(name?: string, keep = this.options.retention.keepVersions): Promise<PruneResult[]> {
     this.assertOpen();
     if (!Number.isInteger(keep) || keep < 0) throw new InvalidArgumentError('keep', 'must be a whole number, 0 or more', keep);
-    const names = name === undefined ? await this.store.stagedPluginNames() : [validatePluginArgs(name, '.', {}).name];
+    const names = name === undefined ? await this.store.stagedPluginNames() : [validatePluginName(name)];
     const marker = this.store.activeMarker;
     const inUse = new Set([
       ...[...this.host.processes.values()].filter((p) => p.alive).map((p) => p.dir),
@@ -206,9 +205,11 @@ export class Orchestrator {
       ...Object.values(marker.pending).flatMap((p) => Object.values(p.previousPlugins).flatMap((e) => (e ? [this.store.fromStatePath(e.dir)] : []))),
     ]);
     const results: PruneResult[] = [];
+    // Read once: every plugin's previous version comes from the same journal.
+    const history = await this.history();
     for (const plugin of names) {
       if (`plugin:${plugin}` in this.reloadsInFlight() || 'config' in this.reloadsInFlight()) continue;
-      const { removed, kept } = pruneSelection(await this.pluginVersions(plugin), keep, inUse);
+      const { removed, kept } = pruneSelection(await this.pluginVersions(plugin, history), keep, inUse);
       for (const version of removed) await this.store.removeStagedPlugin(version.dir);
       const brief = ({ version, digest, dir }: StagedVersion) => ({ version, digest, dir });
       results.push({ name: plugin, removed: removed.map(brief), kept: kept.map(brief) });
@@ -386,7 +387,7 @@ export class Orchestrator {
   /** The last `count` stderr lines of plugin `name`'s processes (every version, candidates too), oldest first. */
   pluginLogs(name: string, count = 100): PluginLogLine[] {
     this.assertOpen();
-    const { name: slotName } = validatePluginArgs(name, '.', {});
+    const slotName = validatePluginName(name);
     if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError('lines', 'must be a whole number of at least 1', count);
     return this.host.pluginLogs(slotName, count);
   }

@@ -4,32 +4,20 @@
  * its cluster workers and its load run, and afterwards no process of it is
  * alive and its scratch directory (with its PM2_HOME) is gone.
  */
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { expect, it } from 'vitest';
 import { watchLines } from '../helpers/lines.js';
+import { liveProcesses } from '../helpers/resources.js';
 import { scaled } from '../helpers/slowdown.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Live processes that run in, were started with, or carry in their environment a path inside `dir`. */
-function processesOf(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
-        const seen = [readFileSync(`/proc/${pid}/cmdline`, 'utf8'), readFileSync(`/proc/${pid}/environ`, 'utf8'), readlinkSync(`/proc/${pid}/cwd`)];
-        return seen.some((text) => text.includes(dir));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+const processesOf = (dir: string): number[] =>
+  liveProcesses((pid) => [readFileSync(`/proc/${pid}/cmdline`, 'utf8'), readFileSync(`/proc/${pid}/environ`, 'utf8'), readlinkSync(`/proc/${pid}/cwd`)].some((text) => text.includes(dir)));
 
 it('bench/pm2.ts stopped mid-run (SIGTERM) leaves no pm2 daemon, worker or load client, and no scratch directory', async () => {
   const bench = execa(process.execPath, ['--import', 'tsx', join(root, 'bench/pm2.ts'), '--quick'], { cwd: root, reject: false, env: { BENCH_DEBUG: '1' } });

@@ -71,16 +71,28 @@ export function listeningPorts(): number[] {
 /** The plugin processes this test process started (test plugins run `plugin.mjs`). */
 export const pluginChildPids = (): number[] => childPids(process.pid, /plugin\.mjs/);
 
-/** Pids of live processes whose working directory is inside `dir` (plugins run in their version directory). */
-export function processesUnder(dir: string): number[] {
+/**
+ * Pids of every live (not zombie) process on the machine for which `matches` holds; it gets the pid and the
+ * fields of /proc/PID/stat after the command name (state [0], ppid [1], pgid [2]). A process that vanishes
+ * while it is read, or whose files cannot be read, does not match.
+ */
+export function liveProcesses(matches: (pid: string, stat: string[]) => boolean): number[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .filter((pid) => {
+      const stat = statOf(pid);
+      if (!stat || stat[0] === 'Z') return false;
       try {
-        return readlinkSync(`/proc/${pid}/cwd`).startsWith(dir) && statOf(pid)?.[0] !== 'Z';
+        return matches(pid, stat);
       } catch {
         return false;
       }
     })
     .map(Number);
 }
+
+/** Pids of live processes whose working directory is inside `dir` (plugins run in their version directory). */
+export const processesUnder = (dir: string): number[] => liveProcesses((pid) => readlinkSync(`/proc/${pid}/cwd`).startsWith(dir));
+
+/** Live processes whose process group is `pgid`. */
+export const groupMembers = (pgid: number): number[] => liveProcesses((_pid, stat) => Number(stat[2]) === pgid);

@@ -13,24 +13,10 @@ import { expect, it } from 'vitest';
 import { reloadListSchema } from '../../src/api/schemas.js';
 import { writeConfig } from '../helpers/configs.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
+import { groupMembers } from '../helpers/resources.js';
 import { startServe } from '../helpers/serve.js';
 import { scaled } from '../helpers/slowdown.js';
 
-/** Live processes whose process group is `pgid`. */
-function groupMembers(pgid: number): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return fields[0] !== 'Z' && Number(fields[2]) === pgid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 async function until<T>(what: string, check: () => T | null | undefined | false): Promise<T> {
   const deadline = Date.now() + scaled(10_000);
