@@ -203,12 +203,24 @@ export class PluginCallTimeoutError extends WfrError {
 
 export class ContractMismatchError extends WfrError {
   readonly code = 'WFR_PLUGIN_CONTRACT_MISMATCH';
-  constructor(plugin: string, field: string, expected: unknown, actual: unknown) {
+  constructor(plugin: string, field: string, expected: unknown, actual: unknown, message?: string) {
     super(
-      `Plugin "${plugin}" answered initialize with ${field} = ${show(actual)}, but plugin.json declares ${show(expected)}. The binary and its manifest disagree; rebuild one to match the other.`,
+      message ??
+        `Plugin "${plugin}" answered initialize with ${field} = ${show(actual)}, but plugin.json declares ${show(expected)}. The binary and its manifest disagree; rebuild one to match the other.`,
       { plugin, field, expected, actual },
     );
   }
+}
+
+/** An MCP server's tools/list lacks a step the manifest's contract declares (a ContractMismatchError, same code). */
+export function mcpToolMissing(plugin: string, tool: string, listed: string[]): ContractMismatchError {
+  return new ContractMismatchError(
+    plugin,
+    'tools',
+    tool,
+    listed,
+    `MCP server "${plugin}" lists no tool "${tool}" (its tools: ${listed.join(', ') || 'none'}), but plugin.json's contract.steps declares it. Declare only tools this server version has, or stage the server version that has it.`,
+  );
 }
 
 export class PluginUnhealthyError extends WfrError {
@@ -275,6 +287,14 @@ export class PluginRpcError extends WfrError {
   override readonly httpStatus = 502;
   constructor(plugin: string, method: string, rpcError: { code: number; message: string; data?: unknown }) {
     super(`Plugin "${plugin}" answered ${method} with error ${rpcError.code}: ${rpcError.message}`, { plugin, method, rpcError });
+  }
+}
+
+export class PluginStepFailedError extends WfrError {
+  readonly code = 'WFR_PLUGIN_STEP_FAILED';
+  override readonly httpStatus = 502;
+  constructor(plugin: string, step: string, reason: string) {
+    super(`Plugin "${plugin}" failed step "${step}": ${reason}`, { plugin, step, reason });
   }
 }
 

@@ -6,6 +6,8 @@
  * pointer (plugin swap, swap back and reinstate; the engine's swap and swap
  * back) and to the legacy path kept for contrast.
  */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import { PluginFailedError, ProbeFailedError, UnknownPluginError } from '../errors.js';
 import { PluginProcess, readManifest, type ExitInfo, type Manifest } from '../plugins/index.js';
@@ -221,9 +223,13 @@ export class PluginHost {
     this.manifests.set(staged.dir, manifest);
     // Lines arrive on later turns of the event loop, once `launched` is set.
     let launched: PluginProcess | null = null;
+    // Where the plugin may write: kept across its versions, while staged directories stay read-only.
+    const dataDir = join(resolve(this.options.stateDir), 'data', manifest.name);
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const process = await PluginProcess.launch({
       manifest,
       dir: staged.dir,
+      dataDir,
       logger: this.options.logger,
       limits: { maxLineBytes: this.options.maxLineBytes, stderrTailLines: this.options.stderrTailLines },
       onStderrLine: (line) => this.logLine(manifest.name, manifest.version, launched?.pid ?? 0, line),

@@ -50,11 +50,34 @@ export const manifestProbeSchema = z.strictObject({
   expect: jsonObjectSchema.optional(),
 });
 
+/** The variable `env` values may name: the plugin's writable data directory, kept across versions. */
+export const DATA_DIR_VARIABLE = 'WFRELOAD_DATA_DIR';
+
+const envSchema = z
+  .record(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name (letters, digits, "_", not starting with a digit)')
+      .refine((name) => !name.startsWith('WFRELOAD_'), 'names starting with WFRELOAD_ are the host\'s own'),
+    z
+      .string()
+      .refine((value) => value.replaceAll(`\${${DATA_DIR_VARIABLE}}`, '').indexOf('${') < 0, `only \${${DATA_DIR_VARIABLE}} is expanded; write "$" alone for a literal`),
+  )
+  .optional();
+
 export const manifestSchema = z.strictObject({
   /** Also the slot name; a manifest offered for another slot is rejected. */
   name: pluginNameSchema,
+  /** The plugin's own version (for an MCP server wrapped from npm: the package's version). */
   version: semverSchema,
-  protocolVersion: z.literal(PROTOCOL_VERSION, { error: `must be ${PROTOCOL_VERSION}, the protocol this host speaks` }),
+  /** `wfreload` (the default: this project's protocol, docs/protocol.md) or `mcp` (a Model Context Protocol server on stdio). */
+  protocol: z.enum(['wfreload', 'mcp']).optional(),
+  /** wfreload protocol only: must be the version this host speaks. MCP negotiates its own version in `initialize`. */
+  protocolVersion: z.literal(PROTOCOL_VERSION, { error: `must be ${PROTOCOL_VERSION}, the protocol this host speaks` }).optional(),
+  /** MCP only, and required there: exactly the `serverInfo` the server must report in `initialize`. */
+  serverInfo: z.strictObject({ name: z.string().min(1), version: z.string().min(1) }).optional(),
+  /** Environment for the process. `${WFRELOAD_DATA_DIR}` expands to the plugin's writable data directory. */
+  env: envSchema,
   /** argv. The first element is a path inside the plugin directory (e.g. `./run.sh`) or a bare program name from PATH (e.g. `python3`; `node` means the host's own node). */
   command: z.array(z.string().min(1)).min(1, 'must name a program to run'),
   description: z.string().optional(),
@@ -79,12 +102,34 @@ export function parseManifest(text: string, file: string): Manifest {
   if (protoPath !== null) throw new ManifestInvalidError(file, `✖ the key "__proto__" is not allowed\n  → at ${protoPath}`);
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) throw new ManifestInvalidError(file, z.prettifyError(parsed.error));
+  const protocolProblem = checkProtocolFields(parsed.data);
+  if (protocolProblem) throw new ManifestInvalidError(file, protocolProblem);
   const steps = new Set(parsed.data.contract.steps.map((s) => s.type));
   const unknownProbe = parsed.data.probe?.find((p) => !steps.has(p.step));
   if (unknownProbe) {
     throw new ManifestInvalidError(file, `✖ probe step "${unknownProbe.step}" is not in contract.steps\n  → at probe`);
   }
   return parsed.data;
+}
+
+/** The fields each protocol requires or forbids, as a message, or null when they fit. */
+function checkProtocolFields(manifest: Manifest): string | null {
+  if (manifest.protocol === 'mcp') {
+    if (manifest.serverInfo === undefined) return '✖ an MCP plugin must declare "serverInfo": {"name": …, "version": …}, exactly what its server reports in initialize\n  → at serverInfo';
+    if (manifest.protocolVersion !== undefined) return '✖ "protocolVersion" is the wfreload protocol\'s version; an MCP server negotiates its own in initialize, so remove it\n  → at protocolVersion';
+    return null;
+  }
+  if (manifest.protocolVersion === undefined) return `✖ Invalid input: expected ${PROTOCOL_VERSION}, the protocol this host speaks (or "protocol": "mcp" for an MCP server)\n  → at protocolVersion`;
+  if (manifest.serverInfo !== undefined) return '✖ "serverInfo" is for MCP plugins only: add "protocol": "mcp", or remove it\n  → at serverInfo';
+  return null;
+}
+
+/** `env` with `${WFRELOAD_DATA_DIR}` expanded, plus WFRELOAD_DATA_DIR itself: what the plugin's process gets. */
+export function pluginEnvironment(manifest: Pick<Manifest, 'env'>, dataDir: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(manifest.env ?? {})) env[name] = value.replaceAll(`\${${DATA_DIR_VARIABLE}}`, dataDir);
+  env[DATA_DIR_VARIABLE] = dataDir;
+  return env;
 }
 
 export async function readManifest(dir: string): Promise<Manifest> {

@@ -6,20 +6,12 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
-import {
-  HandshakeTimeoutError,
-  PluginCommandNotFoundError,
-  PluginExitedError,
-  PluginProtocolError,
-  PluginUnhealthyError,
-  UnknownStepError,
-  type WfrError,
-} from '../errors.js';
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, PROTOCOL_VERSION } from './cookie.js';
-import { validateInitializeReply, type InitializeReply } from './contract.js';
-import type { Manifest } from './manifest.js';
+import { PluginCommandNotFoundError, PluginExitedError, PluginProtocolError, UnknownStepError, type WfrError } from '../errors.js';
+import type { ClientContext, PluginClient } from './client.js';
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from './cookie.js';
+import { pluginEnvironment, type Manifest } from './manifest.js';
+import { NativeClient } from './native-client.js';
 import { resolveCommand } from './resolve-command.js';
-import { RpcConnection } from './rpc/connection.js';
 import { createLineSplitter } from './rpc/line-splitter.js';
 import { createLineWriter, type LineWriter } from './rpc/line-writer.js';
 import { InFlight } from '../util/in-flight.js';
@@ -42,10 +34,10 @@ const STDERR_LINE_BYTES = 16 * 1024;
 const describeExit = (exit: ExitInfo): string =>
   exit.signal ? `on signal ${exit.signal}` : `with code ${exit.code ?? 'unknown'}`;
 
-const spawn = (file: string, args: string[], dir: string) =>
+const spawn = (file: string, args: string[], dir: string, env: Record<string, string>) =>
   execa(file, args, {
     cwd: dir,
-    env: { [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE },
+    env: { ...env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE },
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',
@@ -62,6 +54,8 @@ export interface LaunchOptions {
   manifest: Manifest;
   /** The staged version directory; the process runs with it as cwd. */
   dir: string;
+  /** The plugin's writable data directory (it must exist): WFRELOAD_DATA_DIR, and what `${WFRELOAD_DATA_DIR}` in `env` expands to. */
+  dataDir: string;
   logger: Logger;
   limits: ProcessLimits;
   /** Told each stderr line as it arrives (the host's per-plugin log). */
@@ -85,7 +79,8 @@ export class PluginProcess {
   readonly exited: Promise<ExitInfo>;
 
   private exitInfo: ExitInfo | null = null;
-  private readonly rpc: RpcConnection;
+  /** The protocol the plugin speaks (wfreload or MCP). */
+  private readonly rpc: PluginClient;
   private readonly stderrLines: string[] = [];
   private readonly inFlight = new InFlight();
   /** What the host was doing when the process exited, for the error message. */
@@ -95,6 +90,7 @@ export class PluginProcess {
     private readonly subprocess: Subprocess,
     pid: number,
     options: LaunchOptions,
+    createClient: (context: ClientContext) => PluginClient,
   ) {
     this.manifest = options.manifest;
     this.stepTypes = new Set(options.manifest.contract.steps.map((s) => s.type));
@@ -111,15 +107,16 @@ export class PluginProcess {
       () => subprocess.stdin?.end(),
     );
     this.stdin = stdin;
-    this.rpc = new RpcConnection(
-      this.name,
-      (line) => stdin.write(line),
-      (error) => {
+    this.rpc = createClient({
+      manifest: options.manifest,
+      writeLine: (line) => stdin.write(line),
+      onProtocolError: (error) => {
         log.warn({ code: error.code }, error.message);
         // A plugin that broke the protocol cannot be trusted with another call.
         this.kill();
       },
-    );
+      stderrTail: () => this.stderrTail(),
+    });
 
     const splitter = createLineSplitter(options.limits.maxLineBytes);
     subprocess.stdout?.on('data', (chunk: Buffer) => {
@@ -168,7 +165,9 @@ export class PluginProcess {
   static async launch(options: LaunchOptions): Promise<PluginProcess> {
     const { manifest, dir } = options;
     const { file, args } = await resolveCommand(manifest.name, dir, manifest.command);
-    const subprocess = spawn(file, args, dir);
+    // The MCP SDK is loaded only when an MCP plugin starts.
+    const createClient = manifest.protocol === 'mcp' ? await import('./mcp/client.js').then(({ McpClient }) => (context: ClientContext) => new McpClient(context)) : (context: ClientContext) => new NativeClient(context);
+    const subprocess = spawn(file, args, dir, pluginEnvironment(manifest, options.dataDir));
     try {
       await Promise.race([
         once(subprocess, 'spawn'),
@@ -179,7 +178,7 @@ export class PluginProcess {
     } catch (error) {
       throw new PluginCommandNotFoundError(manifest.name, manifest.command[0]!, error);
     }
-    return new PluginProcess(subprocess, subprocess.pid!, options);
+    return new PluginProcess(subprocess, subprocess.pid!, options, createClient);
   }
 
   get alive(): boolean {
@@ -203,25 +202,18 @@ export class PluginProcess {
     return this.exitInfo ? new PluginExitedError(this.name, this.pid, during, describeExit(this.exitInfo), this.stderrTail()) : null;
   }
 
-  /** `initialize`, checked strictly against the manifest. */
-  async initialize(timeoutMs: number): Promise<InitializeReply> {
+  /** The handshake (`initialize`; for MCP also `tools/list`), checked strictly against the manifest. */
+  async initialize(timeoutMs: number): Promise<void> {
     this.activity = 'initialize';
-    const reply = await this.rpc.call(
-      'initialize',
-      { protocolVersion: PROTOCOL_VERSION, name: this.name },
-      { timeoutMs, onTimeout: () => new HandshakeTimeoutError(this.name, timeoutMs, this.stderrTail()) },
-    );
+    await this.rpc.initialize(timeoutMs);
     this.activity = 'idle';
-    return validateInitializeReply(reply, this.manifest);
   }
 
+  /** `health` (MCP: `ping`). */
   async health(timeoutMs: number): Promise<void> {
     this.activity = 'health';
-    const reply = await this.rpc.call('health', {}, { timeoutMs });
+    await this.rpc.health(timeoutMs);
     this.activity = 'idle';
-    if (typeof reply !== 'object' || reply === null || (reply as { status?: unknown }).status !== 'ok') {
-      throw new PluginUnhealthyError(this.name, reply);
-    }
   }
 
   /** Call a step; counts as in flight until it settles, which `drain` waits for. */
@@ -229,11 +221,7 @@ export class PluginProcess {
     if (!this.stepTypes.has(step)) throw new UnknownStepError(this.name, step, [...this.stepTypes]);
     this.inFlight.begin();
     try {
-      const reply = await this.rpc.call('invoke', { step, input }, { timeoutMs });
-      if (typeof reply !== 'object' || reply === null || !('output' in reply)) {
-        throw new PluginProtocolError(this.name, `invoke reply must be {"output": …}, got ${JSON.stringify(reply)}`);
-      }
-      return (reply as { output: unknown }).output;
+      return await this.rpc.invoke(step, input, timeoutMs);
     } finally {
       this.inFlight.end();
     }
@@ -252,7 +240,7 @@ export class PluginProcess {
   async stop(graceMs: number): Promise<ExitInfo> {
     if (this.exitInfo) return this.exitInfo;
     this.activity = 'shutdown';
-    this.rpc.call('shutdown', {}, { timeoutMs: graceMs }).catch(() => {});
+    this.rpc.requestShutdown(graceMs);
     // The shutdown line first, then the end of stdin.
     this.stdin.end();
     let timer: NodeJS.Timeout | undefined;

@@ -18,6 +18,7 @@ async function launch(flags: string[] = []) {
   const process = await PluginProcess.launch({
     manifest: await readManifest(dir),
     dir,
+    dataDir: dir,
     logger: pino({}, { write: (line: string) => void logs.push(JSON.parse(line)) }),
     limits: { maxLineBytes: 1 << 20, stderrTailLines: 5 },
   });

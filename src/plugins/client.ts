@@ -1,0 +1,32 @@
+/**
+ * What a plugin process speaks on its stdin and stdout: the wfreload protocol
+ * (native-client.ts) or MCP (mcp/client.ts). PluginProcess owns the process
+ * and feeds the client stdout lines; the client turns the host's four
+ * questions (handshake, health, invoke, shutdown) into that protocol's calls.
+ */
+import type { WfrError } from '../errors.js';
+import type { Manifest } from './manifest.js';
+
+export interface PluginClient {
+  /** One line read from the plugin's stdout. */
+  handleLine(line: string): void;
+  /** Fail every call in flight and every later one with `error` (idempotent); `protocol` when the plugin broke the protocol. */
+  fail(error: WfrError, options?: { protocol?: boolean }): void;
+  /** The handshake, checked strictly against the manifest. */
+  initialize(timeoutMs: number): Promise<void>;
+  health(timeoutMs: number): Promise<void>;
+  /** Call a step of the contract; resolves with its output. */
+  invoke(step: string, input: unknown, timeoutMs: number): Promise<unknown>;
+  /** Ask the plugin to exit, if the protocol has a way to (best effort, before stdin closes). */
+  requestShutdown(graceMs: number): void;
+}
+
+export interface ClientContext {
+  manifest: Manifest;
+  /** Write one line to the plugin's stdin. */
+  writeLine: (line: string) => void;
+  /** Told once, with the first protocol violation: the host kills the process. */
+  onProtocolError: (error: WfrError) => void;
+  /** The plugin's last stderr lines, for error messages. */
+  stderrTail: () => string[];
+}
