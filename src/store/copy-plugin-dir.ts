@@ -1,9 +1,9 @@
 /**
- * Copy a plugin directory file by file, refusing anything that could make
- * the staged copy depend on files outside it: symlinks that leave the
- * directory, symlinked directories, devices, sockets and FIFOs.
+ * List a plugin directory for staging, refusing anything that could make the
+ * staged copy depend on files outside it: symlinks that leave the directory,
+ * symlinked directories, devices, sockets and FIFOs.
  */
-import { chmod, copyFile, lstat, mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PathEscapeError, PluginDirUnreadableError } from '../errors.js';
 import { isInside } from '../util/paths.js';
@@ -32,6 +32,7 @@ export interface PluginTree {
 export async function listPluginFiles(root: string): Promise<PluginTree> {
   const files: PluginFile[] = [];
   const dirs: string[] = [];
+  // Each directory's entries are examined together: node_modules holds thousands of small files.
   const walk = async (dir: string): Promise<void> => {
     let entries;
     try {
@@ -39,46 +40,35 @@ export async function listPluginFiles(root: string): Promise<PluginTree> {
     } catch (error) {
       throw new PluginDirUnreadableError(dir, error);
     }
-    for (const entry of entries) {
-      const source = join(dir, entry.name);
-      const rel = relative(root, source).split('\\').join('/');
-      if (entry.isDirectory()) {
-        dirs.push(rel);
-        await walk(source);
-        continue;
-      }
-      let from = source;
-      if (entry.isSymbolicLink()) {
-        const resolved = await realpath(source).catch(() => null);
-        if (resolved === null) throw new PathEscapeError(rel, 'it is a dangling symlink');
-        if (!isInside(root, resolved)) throw new PathEscapeError(rel, `it is a symlink to ${resolved}, outside the plugin directory`);
-        if ((await stat(resolved)).isDirectory()) throw new PathEscapeError(rel, 'it is a symlink to a directory (copy the files instead)');
-        // A symlink inside the plugin directory is staged as the file it points to.
-        from = resolved;
-      } else if (!entry.isFile()) {
-        throw new PathEscapeError(rel, 'it is not a regular file, directory or symlink');
-      }
-      files.push({ path: rel, from, executable: ((await lstat(from)).mode & 0o111) !== 0 });
-    }
+    await Promise.all(
+      entries.map(async (entry) => {
+        const source = join(dir, entry.name);
+        const rel = relative(root, source).split('\\').join('/');
+        if (entry.isDirectory()) {
+          dirs.push(rel);
+          await walk(source);
+          return;
+        }
+        let from = source;
+        if (entry.isSymbolicLink()) {
+          const resolved = await realpath(source).catch(() => null);
+          if (resolved === null) throw new PathEscapeError(rel, 'it is a dangling symlink');
+          if (!isInside(root, resolved)) throw new PathEscapeError(rel, `it is a symlink to ${resolved}, outside the plugin directory`);
+          if ((await stat(resolved)).isDirectory()) throw new PathEscapeError(rel, 'it is a symlink to a directory (copy the files instead)');
+          // A symlink inside the plugin directory is staged as the file it points to.
+          from = resolved;
+        } else if (!entry.isFile()) {
+          throw new PathEscapeError(rel, 'it is not a regular file, directory or symlink');
+        }
+        files.push({ path: rel, from, executable: ((await lstat(from)).mode & 0o111) !== 0 });
+      }),
+    );
   };
   await walk(root);
-  return { files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), dirs };
-}
-
-/** Copy a listed tree (listPluginFiles) under `target`, files read-only. Returns the files as copied. */
-export async function copyPluginFiles({ files, dirs }: PluginTree, target: string): Promise<CopiedFile[]> {
-  await mkdir(target, { recursive: true });
-  for (const dir of dirs) await mkdir(join(target, dir), { recursive: true });
-  for (const file of files) {
-    const dest = join(target, file.path);
-    await copyFile(file.from, dest);
-    // Staged copies are immutable: what was verified is what runs.
-    await chmod(dest, file.executable ? 0o555 : 0o444);
-  }
-  return files.map(({ path, executable }) => ({ path, executable }));
-}
-
-/** `root` must already be a real path. Returns the files copied, sorted by path. */
-export async function copyPluginDir(root: string, target: string): Promise<CopiedFile[]> {
-  return copyPluginFiles(await listPluginFiles(root), target);
+  const byPath = (a: { path: string } | string, b: { path: string } | string) => {
+    const [x, y] = [typeof a === 'string' ? a : a.path, typeof b === 'string' ? b : b.path];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  // Sorted: the digest depends on the order, and a parent directory sorts before its children.
+  return { files: files.sort(byPath), dirs: dirs.sort(byPath) };
 }

@@ -1,18 +1,25 @@
 /**
- * Staging: copy an offered plugin directory into an immutable version
+ * Staging: turn an offered plugin directory into an immutable version
  * directory `plugins/NAME/VERSION-DIGEST`, verifying the manifest, paths and
- * declared checksums on the copy (what is verified is what will run).
- * Staging never touches active.json.
+ * declared checksums on the staged files (what is verified is what will run).
+ * Content-addressed: the offered files are hashed once, and a version whose
+ * digest is already staged is reused without writing a byte; a new version's
+ * files are hard links into the file store (objects.ts), so only files never
+ * staged before are copied, hashed as they are copied. Staging never touches
+ * active.json.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { ChecksumMismatchError, ManifestNameMismatchError, PathEscapeError, PluginDirUnreadableError, StateWriteError } from '../errors.js';
 import { diskFault } from './disk-faults.js';
 import { isInside, isPathCommand } from '../util/paths.js';
 import { fsyncDir } from './atomic-write.js';
-import { copyPluginFiles, listPluginFiles, type CopiedFile } from './copy-plugin-dir.js';
+import { listPluginFiles, type CopiedFile } from './copy-plugin-dir.js';
+import { collectObjects, mapLimit, placeFile, sha256File } from './objects.js';
+
+/** Files hashed or placed at once: enough to keep the disk busy, few enough to stay far from the fd limit. */
+const FILE_CONCURRENCY = 16;
 
 /**
  * What staging needs from a manifest. The store does not parse manifests (that is src/plugins'
@@ -39,21 +46,10 @@ export interface StagedPluginDir<M extends StagingManifest = StagingManifest> {
   createdByReload: boolean;
 }
 
-const sha256File = (path: string): Promise<string> =>
-  new Promise((resolvePromise, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolvePromise(hash.digest('hex')));
-  });
-
-/** Digest of a directory: every file's path, executable bit and content hash (read from `from`, or under `root`). */
-async function digestFiles(root: string, files: Array<CopiedFile & { from?: string }>): Promise<string> {
+/** Digest of a directory: every file's path, executable bit and content hash, in path order. */
+function digestFiles(files: Array<CopiedFile & { sha: string }>): string {
   const hash = createHash('sha256');
-  for (const file of files) {
-    hash.update(`${file.path}\0${file.executable ? 'x' : '-'}\0${await sha256File(file.from ?? join(root, file.path))}\n`);
-  }
+  for (const file of files) hash.update(`${file.path}\0${file.executable ? 'x' : '-'}\0${file.sha}\n`);
   return hash.digest('hex');
 }
 
@@ -74,15 +70,16 @@ function checkInside(root: string, path: string, what: string): string {
   return full;
 }
 
-async function verifyCopy(root: string, manifest: StagingManifest, files: CopiedFile[]): Promise<void> {
-  const present = new Set(files.map((f) => f.path));
+/** The staged files' bytes were verified against `files[].sha` as they were placed, so the declared checksums are checked against those. */
+function verifyCopy(root: string, manifest: StagingManifest, files: Array<CopiedFile & { sha: string }>): void {
+  const shas = new Map(files.map((f) => [f.path, f.sha]));
   const command = manifest.command[0]!;
   if (isPathCommand(command)) checkInside(root, command, '"command"');
   for (const [file, expected] of Object.entries(manifest.sha256 ?? {})) {
     const full = checkInside(root, file, `sha256 key "${file}"`);
     const rel = full.slice(root.length + 1).split('\\').join('/');
-    if (!present.has(rel)) throw new ChecksumMismatchError(file, expected, '(file missing)');
-    const actual = await sha256File(full);
+    const actual = shas.get(rel);
+    if (actual === undefined) throw new ChecksumMismatchError(file, expected, '(file missing)');
     if (actual !== expected) throw new ChecksumMismatchError(file, expected, actual);
   }
 }
@@ -105,7 +102,14 @@ export async function stagePlugin<M extends StagingManifest>(stateDir: string, n
   // The same bytes staged before (a rollback, a re-run of the same upgrade): the immutable copy is reused,
   // verified when it was made, and nothing is copied. The digest covers every file, plugin.json included.
   const tree = await listPluginFiles(root);
-  const sourceDigest = await digestFiles(root, tree.files);
+  const files = await mapLimit(tree.files, FILE_CONCURRENCY, async (file) => {
+    try {
+      return { ...file, sha: await sha256File(file.from) };
+    } catch (error) {
+      throw new PluginDirUnreadableError(file.from, error);
+    }
+  });
+  const sourceDigest = digestFiles(files);
   const staged = versionDir(stateDir, name, manifest.version, sourceDigest);
   if (await exists(staged)) return { name, version: manifest.version, dir: staged, digest: sourceDigest, manifest, createdByReload: false };
 
@@ -118,15 +122,21 @@ export async function stagePlugin<M extends StagingManifest>(stateDir: string, n
     throw new StateWriteError(tmp, error);
   }
   try {
-    const files = await copyPluginFiles(tree, tmp).catch((error: unknown) => {
+    try {
+      await mkdir(tmp);
+      for (const dir of tree.dirs) await mkdir(join(tmp, dir), { recursive: true });
+      await mapLimit(files, FILE_CONCURRENCY, (file) => placeFile(stateDir, file, join(tmp, file.path)));
+    } catch (error) {
       // A full disk, a read-only or forbidden state directory: say so, with the path.
+      if (error instanceof PluginDirUnreadableError) throw error;
       throw new StateWriteError(tmp, error);
-    });
-    // Re-read the manifest from the copy: the source may change under us.
+    }
+    // Re-read the manifest from the staged files: the source may have changed under us.
     const copied = await readManifest(tmp);
     if (JSON.stringify(copied) !== JSON.stringify(manifest)) throw new PluginDirUnreadableError(sourceDir, new Error('plugin.json changed while it was being staged'));
-    await verifyCopy(tmp, copied, files);
-    const digest = await digestFiles(tmp, files);
+    verifyCopy(tmp, copied, files);
+    // Every staged file's bytes were checked against the sha the digest was made of.
+    const digest = sourceDigest;
     const dir = versionDir(stateDir, name, manifest.version, digest);
     const parent = dirname(dir);
     await mkdir(parent, { recursive: true });
@@ -145,7 +155,8 @@ export async function stagePlugin<M extends StagingManifest>(stateDir: string, n
   }
 }
 
-/** Remove a version directory this reload created (rollback, dry run). */
-export async function removeStagedPlugin(dir: string): Promise<void> {
+/** Remove a version directory (a rollback's, a dry run's, a pruned one), then the stored files no version links to any more. */
+export async function removeStagedPlugin(stateDir: string, dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+  await collectObjects(stateDir);
 }

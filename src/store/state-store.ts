@@ -8,6 +8,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readActiveMarker, writeActiveMarker, type ActiveMarker } from './active-marker.js';
 import { appendJournal, readJournal } from './journal.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
+import { collectObjects } from './objects.js';
 import { removeStagedPlugin, stagePlugin, type ReadManifest, type StagedPluginDir, type StagingManifest } from './stage-plugin.js';
 
 export class StateStore {
@@ -70,9 +71,10 @@ export class StateStore {
     return result;
   }
 
-  /** Remove what a crash can leave: staging work and temporary marker files (never a real file). */
+  /** Remove what a crash can leave: staging work, temporary and unlinked stored files, and temporary marker files (never a real file). */
   async removeDebris(): Promise<void> {
     await rm(join(this.root, 'staging'), { recursive: true, force: true });
+    await collectObjects(this.root, { temporaries: true });
     for (const name of await readdir(this.root)) {
       if (/^\..+\.[0-9a-f]{12}\.tmp$/.test(name)) await rm(join(this.root, name), { force: true });
     }
@@ -100,7 +102,7 @@ export class StateStore {
   }
 
   removeStagedPlugin(dir: string): Promise<void> {
-    return removeStagedPlugin(dir);
+    return removeStagedPlugin(this.root, dir);
   }
 
   /** Store paths relative to the root, so the state directory can move. */
