@@ -1,7 +1,8 @@
 /**
- * Once per test run. Before: build dist/ (tests spawn the compiled wfctl, so it
- * must match the sources under test; incremental, a few seconds when nothing
- * changed). After: fail the run if a test left a temporary entry or a process
+ * Once per test run. Before: install the example plugins' own dependencies
+ * when missing (examples/plugins/install.mjs), and build dist/ (tests spawn the
+ * compiled wfctl, so it must match the sources under test; incremental, a few
+ * seconds when nothing changed). After: fail the run if a test left a temporary entry or a process
  * behind.
  *
  * The run gets its own temp directory (TMPDIR, inherited by every worker, host,
@@ -48,6 +49,9 @@ function processesOfRun(runId: string): Array<{ pid: number; command: string }> 
 }
 
 export default async function setup(): Promise<() => Promise<void>> {
+  // The MCP example plugins wrap published npm packages, installed inside each plugin directory.
+  const examples = await execa(process.execPath, ['examples/plugins/install.mjs'], { cwd: root, reject: false, all: true });
+  if (examples.exitCode !== 0) throw new Error(`npm run examples:install failed, so the MCP tests cannot run:\n${examples.all}`);
   const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false, all: true });
   if (build.exitCode !== 0) throw new Error(`npm run build failed, so the tests cannot run the compiled wfctl:\n${build.all}`);
 
