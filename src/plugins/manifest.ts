@@ -53,16 +53,22 @@ export const manifestProbeSchema = z.strictObject({
 /** The variable `env` values may name: the plugin's writable data directory, kept across versions. */
 export const DATA_DIR_VARIABLE = 'WFRELOAD_DATA_DIR';
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 const envSchema = z
   .record(
-    z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name (letters, digits, "_", not starting with a digit)')
-      .refine((name) => !name.startsWith('WFRELOAD_'), 'names starting with WFRELOAD_ are the host\'s own'),
+    z.string(),
     z
       .string()
       .refine((value) => value.replaceAll(`\${${DATA_DIR_VARIABLE}}`, '').indexOf('${') < 0, `only \${${DATA_DIR_VARIABLE}} is expanded; write "$" alone for a literal`),
   )
+  .superRefine((env, context) => {
+    // Checked here rather than as the record's key schema, whose complaint would not say what is wrong.
+    for (const name of Object.keys(env)) {
+      if (!ENV_NAME.test(name)) context.addIssue({ code: 'custom', path: [name], message: `"${name}" must be a variable name (letters, digits, "_", not starting with a digit)` });
+      else if (name.startsWith('WFRELOAD_')) context.addIssue({ code: 'custom', path: [name], message: `"${name}": names starting with WFRELOAD_ are the host's own` });
+    }
+  })
   .optional();
 
 export const manifestSchema = z.strictObject({

@@ -64,6 +64,14 @@ describe('bad input to the library API', () => {
     ['duplicate steps', { name: 'fake', version: '1.0.0', protocolVersion: 1, command: ['node'], contract: { steps: [{ type: 'a' }, { type: 'a' }] } }, /unique/],
     ['an empty command', { name: 'fake', version: '1.0.0', protocolVersion: 1, command: [], contract: { steps: [{ type: 'echo' }] } }, /command/],
     ['a probe of an unknown step', { name: 'fake', version: '1.0.0', protocolVersion: 1, command: ['node'], contract: { steps: [{ type: 'echo' }] }, probe: [{ step: 'x' }] }, /probe step "x"/],
+    ['no protocolVersion', { name: 'fake', version: '1.0.0', command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /expected 1, the protocol this host speaks \(or "protocol": "mcp" for an MCP server\)/],
+    ['an unknown protocol', { name: 'fake', version: '1.0.0', protocol: 'grpc', command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /protocol/],
+    ['MCP without serverInfo', { name: 'fake', version: '1.0.0', protocol: 'mcp', command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /an MCP plugin must declare "serverInfo"/],
+    ['MCP with protocolVersion', { name: 'fake', version: '1.0.0', protocol: 'mcp', protocolVersion: 1, serverInfo: { name: 's', version: '1' }, command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /negotiates its own in initialize, so remove it/],
+    ['serverInfo without MCP', { name: 'fake', version: '1.0.0', protocolVersion: 1, serverInfo: { name: 's', version: '1' }, command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /"serverInfo" is for MCP plugins only/],
+    ['an env name that is not one', { name: 'fake', version: '1.0.0', protocolVersion: 1, env: { 'MY-VAR': 'x' }, command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /must be a variable name/],
+    ['an env name of the host', { name: 'fake', version: '1.0.0', protocolVersion: 1, env: { WFRELOAD_DATA_DIR: '/tmp' }, command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /names starting with WFRELOAD_ are the host's own/],
+    ['an env value naming another variable', { name: 'fake', version: '1.0.0', protocolVersion: 1, env: { DB: '${HOME}/db' }, command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /only \$\{WFRELOAD_DATA_DIR\} is expanded/],
   ])('a malformed manifest (%s) is rejected with WFR_MANIFEST_INVALID naming the problem', async (_what, manifest, problem) => {
     const dir = join(await tempDir(), 'p');
     await mkdir(dir);
