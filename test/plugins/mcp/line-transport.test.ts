@@ -34,7 +34,7 @@ describe('LineTransport', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]!.code).toBe('WFR_PLUGIN_PROTOCOL_ERROR');
     expect(errors[0]!.message).toMatch(problem);
-    expect(errors[0]!.message).toContain(line.slice(0, 20));
+    expect(errors[0]!.details).toMatchObject({ line });
   });
 
   it('once closed, sends nothing and reads nothing', async () => {
