@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { root } from './lib.js';
 
-const benches = ['cli-start', 'availability', 'swap-cost', 'front-door', 'scale', 'soak', 'pm2'];
+const benches = ['cli-start', 'availability', 'swap-cost', 'front-door', 'staging', 'scale', 'soak', 'pm2'];
 const extra = process.argv.slice(2);
 const started = Date.now();
 for (const bench of benches) {

@@ -15,8 +15,10 @@ export interface CopiedFile {
 }
 
 /** A file of a plugin directory, and where its bytes are read from (the file a symlink inside the directory points to). */
-interface PluginFile extends CopiedFile {
+export interface PluginFile extends CopiedFile {
   from: string;
+  /** Bytes, when listed. */
+  size: number;
 }
 
 /**
@@ -60,7 +62,8 @@ export async function listPluginFiles(root: string): Promise<PluginTree> {
         } else if (!entry.isFile()) {
           throw new PathEscapeError(rel, 'it is not a regular file, directory or symlink');
         }
-        files.push({ path: rel, from, executable: ((await lstat(from)).mode & 0o111) !== 0 });
+        const info = await lstat(from);
+        files.push({ path: rel, from, executable: (info.mode & 0o111) !== 0, size: info.size });
       }),
     );
   };

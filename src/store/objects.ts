@@ -3,18 +3,18 @@
  * by their sha256 (and executable bit). Version directories hard-link to it,
  * so staging a version whose files are already stored (a re-staged build, a
  * new version sharing most of its node_modules) writes no bytes; a new file
- * is hashed while it is copied, and refused if its bytes are not the ones
- * hashed when the tree was read. Objects are read-only; an object no version
+ * is hashed while it is copied (and refused if the tree was hashed before and
+ * its bytes changed since). Objects are read-only; an object no version
  * links to (link count 1) is garbage, collected after versions are removed.
  *
- * Race-free against a concurrent staging: a new object is linked into its
- * version directory before it gets its final name, so no collector ever sees
- * it with a link count of 1; linking an existing object that a collector has
- * just removed fails with ENOENT, and the file is then stored again.
+ * Race-free against a concurrent staging: a new object is the placed file
+ * itself, linked into the store, so it appears with two links and no
+ * collector takes it; linking an existing object that a collector has just
+ * removed fails with ENOENT, and the file is then copied and stored again.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,10 +27,21 @@ export const objectsDir = (stateDir: string) => join(stateDir, 'objects');
 
 const objectPath = (stateDir: string, sha: string, executable: boolean) => join(objectsDir(stateDir), sha.slice(0, 2), `${sha}${executable ? '.x' : ''}`);
 
-/** sha256 of a file's bytes, hex. */
-export async function sha256File(path: string): Promise<string> {
-  const { size } = await stat(path);
-  if (size <= STREAM_ABOVE_BYTES) return createHash('sha256').update(await readFile(path)).digest('hex');
+/** Object subdirectories known to exist, so staging thousands of files does not ask for each. */
+const madeDirs = new Set<string>();
+
+async function objectParent(stateDir: string, sha: string): Promise<void> {
+  const dir = join(objectsDir(stateDir), sha.slice(0, 2));
+  if (madeDirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** sha256 of a file's bytes, hex; `size` (when known) picks reading it whole or streaming it. */
+export async function sha256File(path: string, size?: number): Promise<string> {
+  if ((size ?? (await stat(path)).size) <= STREAM_ABOVE_BYTES) return sha256(await readFile(path));
   const hash = createHash('sha256');
   await pipeline(createReadStream(path), async function* (source) {
     for await (const chunk of source) hash.update(chunk as Buffer);
@@ -58,45 +69,61 @@ export interface StoredFile {
   /** Relative path, for messages. */
   path: string;
   executable: boolean;
-  /** The sha256 the tree was hashed with: the bytes stored must have it. */
-  sha: string;
+  size: number;
+  /** The sha256 the tree was hashed with, when it was: the bytes placed must have it. */
+  sha?: string;
 }
 
 /**
- * Make `dest` the file `file` describes: a hard link to its object, storing the object first (hashed while
- * copied) if it is not stored yet. Falls back to a plain read-only copy where hard links are refused.
+ * Make `dest` the file `file` describes and return its sha256: a hard link to its stored object when there
+ * is one; else its bytes are copied to `dest` (hashed on the way, and checked against `file.sha` when given)
+ * and `dest` is then linked into the store. Only where hard links are refused is `dest` a plain copy.
  */
-export async function placeFile(stateDir: string, file: StoredFile, dest: string): Promise<'linked' | 'stored' | 'copied'> {
-  const object = objectPath(stateDir, file.sha, file.executable);
+export async function placeFile(stateDir: string, file: StoredFile, dest: string): Promise<string> {
+  const mode = file.executable ? 0o555 : 0o444;
+  let bytes: Buffer | null = null;
+  let sha = file.sha;
+  if (sha === undefined && file.size <= STREAM_ABOVE_BYTES) {
+    bytes = await readFile(file.from);
+    sha = sha256(bytes);
+  }
+  if (sha !== undefined && (await tryLink(objectPath(stateDir, sha, file.executable), dest))) return sha;
+  // Not stored yet: copy, hashing the bytes copied.
+  let copied: string;
+  if (bytes) {
+    await writeFile(dest, bytes, { flag: 'wx', mode });
+    copied = sha!;
+  } else {
+    copied = await copyHashing(file.from, dest, mode, file.size);
+  }
+  if (file.sha !== undefined && copied !== file.sha) throw new PluginDirUnreadableError(file.from, new Error(`${file.path} changed while it was being staged`));
+  // Stored by linking the placed file: the object appears with two links, so no collector takes it.
+  await objectParent(stateDir, copied);
+  await link(dest, objectPath(stateDir, copied, file.executable)).catch((error: NodeJS.ErrnoException) => {
+    // Stored meanwhile by another staging (EEXIST), or links refused here (EXDEV, EPERM): dest is a good copy.
+    if (!['EEXIST', 'EXDEV', 'EPERM', 'EMLINK'].includes(error.code ?? '')) throw error;
+  });
+  return copied;
+}
+
+/** Link `object` to `dest`; false when there is no such object (or links are refused, and the bytes must be copied). */
+async function tryLink(object: string, dest: string): Promise<boolean> {
   try {
     await link(object, dest);
-    return 'linked';
+    return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') return copyPlain(file, dest, code);
-  }
-  await mkdir(join(objectsDir(stateDir), file.sha.slice(0, 2)), { recursive: true });
-  const tmp = join(objectsDir(stateDir), `tmp-${randomBytes(6).toString('hex')}`);
-  try {
-    const sha = await copyHashing(file.from, tmp);
-    if (sha !== file.sha) throw new PluginDirUnreadableError(file.from, new Error(`${file.path} changed while it was being staged`));
-    await chmod(tmp, file.executable ? 0o555 : 0o444);
-    // Linked into the version first, then named: a collector never sees it with one link.
-    await link(tmp, dest);
-    await rename(tmp, object);
-    return 'stored';
-  } finally {
-    await rm(tmp, { force: true });
+    if (code === 'ENOENT' || code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK') return false;
+    throw error;
   }
 }
 
-/** Copy `from` to `to`, hashing the bytes on the way; returns their sha256. */
-async function copyHashing(from: string, to: string): Promise<string> {
-  const { size } = await stat(from);
+/** Copy `from` to `to` (created with `mode`), hashing the bytes on the way; returns their sha256. */
+async function copyHashing(from: string, to: string, mode: number, size: number): Promise<string> {
   if (size <= STREAM_ABOVE_BYTES) {
     const bytes = await readFile(from);
-    await writeFile(to, bytes, { flag: 'wx' });
-    return createHash('sha256').update(bytes).digest('hex');
+    await writeFile(to, bytes, { flag: 'wx', mode });
+    return sha256(bytes);
   }
   const hash = createHash('sha256');
   const tap = new Transform({
@@ -105,39 +132,21 @@ async function copyHashing(from: string, to: string): Promise<string> {
       done(null, chunk);
     },
   });
-  await pipeline(createReadStream(from), tap, createWriteStream(to, { flags: 'wx' }));
+  await pipeline(createReadStream(from), tap, createWriteStream(to, { flags: 'wx', mode }));
   return hash.digest('hex');
 }
 
-/** Where hard links are refused (EXDEV, EPERM): a plain copy, verified like an object. */
-async function copyPlain(file: StoredFile, dest: string, why: string | undefined): Promise<'copied'> {
-  await copyFile(file.from, dest);
-  const sha = await sha256File(dest);
-  if (sha !== file.sha) throw new PluginDirUnreadableError(file.from, new Error(`${file.path} changed while it was being staged (hard links refused: ${why})`));
-  await chmod(dest, file.executable ? 0o555 : 0o444);
-  return 'copied';
-}
-
-/** Remove every object no version links to, and temporary objects a crash left. Returns how many went. */
-export async function collectObjects(stateDir: string, { temporaries = false } = {}): Promise<number> {
+/** Remove every object no version links to (link count 1). Returns how many went. */
+export async function collectObjects(stateDir: string): Promise<number> {
   const root = objectsDir(stateDir);
   let removed = 0;
-  const names = await readdir(root).catch(() => [] as string[]);
-  for (const name of names) {
-    if (name.startsWith('tmp-')) {
-      // Only at start-up: while the host runs, a temporary object may be a staging in progress.
-      if (temporaries) {
-        await rm(join(root, name), { force: true });
-        removed += 1;
-      }
-      continue;
-    }
+  for (const name of await readdir(root).catch(() => [] as string[])) {
     const dir = join(root, name);
     const objects = await readdir(dir).catch(() => [] as string[]);
     await mapLimit(objects, 16, async (object) => {
       const path = join(dir, object);
-      const info = await stat(path).catch(() => null);
-      if (info?.nlink === 1) {
+      // Linked meanwhile by a staging? Then removing the name loses nothing: the version keeps the bytes.
+      if ((await stat(path).catch(() => null))?.nlink === 1) {
         await rm(path, { force: true });
         removed += 1;
       }

@@ -9,7 +9,7 @@
  * active.json.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, realpath } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { ChecksumMismatchError, ManifestNameMismatchError, PathEscapeError, PluginDirUnreadableError, StateWriteError } from '../errors.js';
 import { diskFault } from './disk-faults.js';
@@ -51,6 +51,12 @@ function digestFiles(files: Array<CopiedFile & { sha: string }>): string {
   const hash = createHash('sha256');
   for (const file of files) hash.update(`${file.path}\0${file.executable ? 'x' : '-'}\0${file.sha}\n`);
   return hash.digest('hex');
+}
+
+/** Whether some build of `name` at `version` is staged (any digest). */
+async function hasStagedVersion(stateDir: string, name: string, version: string): Promise<boolean> {
+  const names = await readdir(join(stateDir, 'plugins', name)).catch(() => [] as string[]);
+  return names.some((entry) => entry.startsWith(`${version}-`));
 }
 
 /** The version directory of `name` at `version` with `digest`. */
@@ -100,18 +106,22 @@ export async function stagePlugin<M extends StagingManifest>(stateDir: string, n
   if (manifest.name !== name) throw new ManifestNameMismatchError(name, manifest.name);
 
   // The same bytes staged before (a rollback, a re-run of the same upgrade): the immutable copy is reused,
-  // verified when it was made, and nothing is copied. The digest covers every file, plugin.json included.
+  // verified when it was made, and nothing is written. The digest covers every file, plugin.json included.
+  // Only worth hashing first when this version was staged before; else the files are hashed as they are placed.
   const tree = await listPluginFiles(root);
-  const files = await mapLimit(tree.files, FILE_CONCURRENCY, async (file) => {
-    try {
-      return { ...file, sha: await sha256File(file.from) };
-    } catch (error) {
-      throw new PluginDirUnreadableError(file.from, error);
-    }
-  });
-  const sourceDigest = digestFiles(files);
-  const staged = versionDir(stateDir, name, manifest.version, sourceDigest);
-  if (await exists(staged)) return { name, version: manifest.version, dir: staged, digest: sourceDigest, manifest, createdByReload: false };
+  let known: Array<(typeof tree.files)[number] & { sha: string }> | null = null;
+  if (await hasStagedVersion(stateDir, name, manifest.version)) {
+    known = await mapLimit(tree.files, FILE_CONCURRENCY, async (file) => {
+      try {
+        return { ...file, sha: await sha256File(file.from, file.size) };
+      } catch (error) {
+        throw new PluginDirUnreadableError(file.from, error);
+      }
+    });
+    const digest = digestFiles(known);
+    const staged = versionDir(stateDir, name, manifest.version, digest);
+    if (await exists(staged)) return { name, version: manifest.version, dir: staged, digest, manifest, createdByReload: false };
+  }
 
   const stagingDir = join(stateDir, 'staging');
   const tmp = join(stagingDir, `${name}-${randomBytes(6).toString('hex')}`);
@@ -122,21 +132,27 @@ export async function stagePlugin<M extends StagingManifest>(stateDir: string, n
     throw new StateWriteError(tmp, error);
   }
   try {
+    let files: Array<CopiedFile & { sha: string }>;
     try {
       await mkdir(tmp);
       for (const dir of tree.dirs) await mkdir(join(tmp, dir), { recursive: true });
-      await mapLimit(files, FILE_CONCURRENCY, (file) => placeFile(stateDir, file, join(tmp, file.path)));
+      const placing = known ?? tree.files;
+      const shas = await mapLimit(placing, FILE_CONCURRENCY, (file) => placeFile(stateDir, file, join(tmp, file.path)));
+      files = placing.map((file, i) => ({ path: file.path, executable: file.executable, sha: shas[i]! }));
     } catch (error) {
-      // A full disk, a read-only or forbidden state directory: say so, with the path.
       if (error instanceof PluginDirUnreadableError) throw error;
+      // A file of the offered directory that cannot be read is the offer's fault, not the state directory's.
+      const path = (error as NodeJS.ErrnoException).path;
+      if (path !== undefined && isInside(root, path)) throw new PluginDirUnreadableError(path, error);
+      // A full disk, a read-only or forbidden state directory: say so, with the path.
       throw new StateWriteError(tmp, error);
     }
     // Re-read the manifest from the staged files: the source may have changed under us.
     const copied = await readManifest(tmp);
     if (JSON.stringify(copied) !== JSON.stringify(manifest)) throw new PluginDirUnreadableError(sourceDir, new Error('plugin.json changed while it was being staged'));
     verifyCopy(tmp, copied, files);
-    // Every staged file's bytes were checked against the sha the digest was made of.
-    const digest = sourceDigest;
+    // The digest of the bytes placed, each hashed as it was read for placing (or checked against the hash read before).
+    const digest = digestFiles(files);
     const dir = versionDir(stateDir, name, manifest.version, digest);
     const parent = dirname(dir);
     await mkdir(parent, { recursive: true });

@@ -71,10 +71,10 @@ export class StateStore {
     return result;
   }
 
-  /** Remove what a crash can leave: staging work, temporary and unlinked stored files, and temporary marker files (never a real file). */
+  /** Remove what a crash can leave: staging work, stored files no version links to, and temporary marker files (never a real file). */
   async removeDebris(): Promise<void> {
     await rm(join(this.root, 'staging'), { recursive: true, force: true });
-    await collectObjects(this.root, { temporaries: true });
+    await collectObjects(this.root);
     for (const name of await readdir(this.root)) {
       if (/^\..+\.[0-9a-f]{12}\.tmp$/.test(name)) await rm(join(this.root, name), { force: true });
     }

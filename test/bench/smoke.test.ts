@@ -10,7 +10,7 @@ import { scaled } from '../helpers/slowdown.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-it.each(['cli-start', 'availability', 'swap-cost', 'front-door', 'scale', 'soak', 'pm2'])('bench/%s.ts runs to the end with --quick', async (bench) => {
+it.each(['cli-start', 'availability', 'swap-cost', 'front-door', 'staging', 'scale', 'soak', 'pm2'])('bench/%s.ts runs to the end with --quick', async (bench) => {
   // Stopped (SIGTERM: the script then removes what it started) before the test's own bound, so a hang is reported, not leaked.
   const run = await execa(process.execPath, ['--expose-gc', '--import', 'tsx', join(root, 'bench', `${bench}.ts`), '--quick'], { cwd: root, reject: false, timeout: scaled(110_000), forceKillAfterDelay: 5_000 });
   expect(run.timedOut, `bench/${bench}.ts --quick did not finish within ${scaled(110_000)} ms:\n${run.stdout}\n${run.stderr}`).toBe(false);
