@@ -136,3 +136,58 @@ describe('staging a plugin', () => {
     await expect(store.stagePlugin('fake', source, readManifest)).resolves.toMatchObject({ version: '1.0.0' });
   });
 });
+
+describe('the file store behind staging', () => {
+  const inode = async (path: string) => (await stat(path)).ino;
+
+  it('stores each file once: versions with the same bytes share one read-only file, hard-linked', async () => {
+    const store = new StateStore(await tempDir());
+    const v1 = await store.stagePlugin('fake', await makePluginDir({ version: '1.0.0' }), readManifest);
+    const v2 = await store.stagePlugin('fake', await makePluginDir({ version: '2.0.0' }), readManifest);
+    // plugin.mjs is the same in both; plugin.json differs (its version).
+    expect(await inode(join(v2.dir, 'plugin.mjs'))).toBe(await inode(join(v1.dir, 'plugin.mjs')));
+    expect(await inode(join(v2.dir, 'plugin.json'))).not.toBe(await inode(join(v1.dir, 'plugin.json')));
+    const shared = await stat(join(v1.dir, 'plugin.mjs'));
+    expect(shared.nlink).toBe(3); // v1, v2 and the store
+    expect(shared.mode & 0o777).toBe(0o444);
+    // The stored copy is named by its hash.
+    const { createHash } = await import('node:crypto');
+    const sha = createHash('sha256').update(await readFile(join(v1.dir, 'plugin.mjs'))).digest('hex');
+    expect((await stat(join(store.root, 'objects', sha.slice(0, 2), sha))).ino).toBe(shared.ino);
+  });
+
+  it('keeps the executable bit apart: the same bytes, executable or not, are two stored files', async () => {
+    const store = new StateStore(await tempDir());
+    const source = await makePluginDir();
+    await writeFile(join(source, 'a.sh'), 'echo hi\n', { mode: 0o755 });
+    await writeFile(join(source, 'b.txt'), 'echo hi\n', { mode: 0o644 });
+    const staged = await store.stagePlugin('fake', source, readManifest);
+    expect((await stat(join(staged.dir, 'a.sh'))).mode & 0o777).toBe(0o555);
+    expect((await stat(join(staged.dir, 'b.txt'))).mode & 0o777).toBe(0o444);
+    expect(await inode(join(staged.dir, 'a.sh'))).not.toBe(await inode(join(staged.dir, 'b.txt')));
+  });
+
+  it('removes stored files no version links to once a version is removed, and keeps the shared ones', async () => {
+    const store = new StateStore(await tempDir());
+    const v1 = await store.stagePlugin('fake', await makePluginDir({ version: '1.0.0' }), readManifest);
+    const source2 = await makePluginDir({ version: '2.0.0' });
+    await writeFile(join(source2, 'only-in-v2.txt'), 'v2');
+    const v2 = await store.stagePlugin('fake', source2, readManifest);
+    const objects = async () => (await Promise.all((await readdir(join(store.root, 'objects'))).map((d) => readdir(join(store.root, 'objects', d))))).flat().length;
+    // plugin.mjs (shared), two plugin.json, only-in-v2.txt.
+    expect(await objects()).toBe(4);
+    await store.removeStagedPlugin(v2.dir);
+    expect(await objects()).toBe(2);
+    expect((await stat(join(v1.dir, 'plugin.mjs'))).nlink).toBe(2);
+  });
+
+  it('re-stages a removed version from its source: nothing stale is linked', async () => {
+    const store = new StateStore(await tempDir());
+    const source = await makePluginDir();
+    const first = await store.stagePlugin('fake', source, readManifest);
+    await store.removeStagedPlugin(first.dir);
+    const again = await store.stagePlugin('fake', source, readManifest);
+    expect(again).toMatchObject({ dir: first.dir, digest: first.digest, createdByReload: true });
+    expect(await readFile(join(again.dir, 'plugin.json'), 'utf8')).toBe(await readFile(join(source, 'plugin.json'), 'utf8'));
+  });
+});
