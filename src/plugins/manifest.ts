@@ -133,7 +133,7 @@ function checkProtocolFields(manifest: Manifest): string | null {
 /** `env` with `${WFRELOAD_DATA_DIR}` expanded, plus WFRELOAD_DATA_DIR itself: what the plugin's process gets. */
 export function pluginEnvironment(manifest: Pick<Manifest, 'env'>, dataDir: string): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(manifest.env ?? {})) env[name] = value.replaceAll(`\${${DATA_DIR_VARIABLE}}`, dataDir);
+  for (const [name, value] of Object.entries(manifest.env ?? {})) env[name] = value.replaceAll(`\${${DATA_DIR_VARIABLE}}`, () => dataDir);
   env[DATA_DIR_VARIABLE] = dataDir;
   return env;
 }

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -49,17 +49,27 @@ export async function sha256File(path: string, size?: number): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Run `work` over `items`, at most `limit` at a time; results in input order. */
+/**
+ * Run `work` over `items`, at most `limit` at a time; results in input order. After the first failure no
+ * item is started, and it rejects only once every item already started has settled: nothing is still
+ * writing when the caller cleans up.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const i = next++;
-      results[i] = await work(items[i]!);
+      try {
+        results[i] = await work(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw (failure as { error: unknown }).error;
   return results;
 }
 
@@ -84,44 +94,71 @@ export async function placeFile(stateDir: string, file: StoredFile, dest: string
   let bytes: Buffer | null = null;
   let sha = file.sha;
   if (sha === undefined && file.size <= STREAM_ABOVE_BYTES) {
-    bytes = await readFile(file.from);
+    bytes = await readSource(file);
     sha = sha256(bytes);
   }
-  if (sha !== undefined && (await tryLink(objectPath(stateDir, sha, file.executable), dest))) return sha;
+  if (sha !== undefined && (await tryLink(objectPath(stateDir, sha, file.executable), dest, file.size))) return sha;
   // Not stored yet: copy, hashing the bytes copied.
   let copied: string;
   if (bytes) {
     await writeFile(dest, bytes, { flag: 'wx', mode });
     copied = sha!;
   } else {
-    copied = await copyHashing(file.from, dest, mode, file.size);
+    copied = await copyHashing(file, dest, mode);
   }
   if (file.sha !== undefined && copied !== file.sha) throw new PluginDirUnreadableError(file.from, new Error(`${file.path} changed while it was being staged`));
   // Stored by linking the placed file: the object appears with two links, so no collector takes it.
+  const object = objectPath(stateDir, copied, file.executable);
   await objectParent(stateDir, copied);
-  await link(dest, objectPath(stateDir, copied, file.executable)).catch((error: NodeJS.ErrnoException) => {
-    // Stored meanwhile by another staging (EEXIST), or links refused here (EXDEV, EPERM): dest is a good copy.
-    if (!['EEXIST', 'EXDEV', 'EPERM', 'EMLINK'].includes(error.code ?? '')) throw error;
-  });
+  try {
+    await link(dest, object);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Links refused here (EXDEV, EPERM, EMLINK): dest stays a good copy of its own.
+    if (code !== 'EEXIST') {
+      if (!LINKS_REFUSED.has(code ?? '')) throw error;
+      return copied;
+    }
+    // Stored meanwhile (another staging, or a large file this pass did not hash first): share the stored one.
+    const shared = `${dest}.shared`;
+    if (await tryLink(object, shared, file.size)) await rename(shared, dest);
+  }
   return copied;
 }
 
-/** Link `object` to `dest`; false when there is no such object (or links are refused, and the bytes must be copied). */
-async function tryLink(object: string, dest: string): Promise<boolean> {
+const LINKS_REFUSED = new Set(['EXDEV', 'EPERM', 'EMLINK']);
+
+/**
+ * Link `object` to `dest`; false when there is no such object (or links are refused, and the bytes must be
+ * copied). A stored file of the wrong size (cut short by a crash before it reached the disk) is removed.
+ */
+async function tryLink(object: string, dest: string, size: number): Promise<boolean> {
   try {
     await link(object, dest);
-    return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK') return false;
+    if (code === 'ENOENT' || LINKS_REFUSED.has(code ?? '')) return false;
     throw error;
+  }
+  if ((await stat(dest)).size === size) return true;
+  await rm(dest, { force: true });
+  await rm(object, { force: true });
+  return false;
+}
+
+/** The bytes of an offered file; failing to read them is the offered directory's fault. */
+async function readSource(file: StoredFile): Promise<Buffer> {
+  try {
+    return await readFile(file.from);
+  } catch (error) {
+    throw new PluginDirUnreadableError(file.from, error);
   }
 }
 
-/** Copy `from` to `to` (created with `mode`), hashing the bytes on the way; returns their sha256. */
-async function copyHashing(from: string, to: string, mode: number, size: number): Promise<string> {
-  if (size <= STREAM_ABOVE_BYTES) {
-    const bytes = await readFile(from);
+/** Copy `file` to `to` (created with `mode`), hashing the bytes on the way; returns their sha256. */
+async function copyHashing(file: StoredFile, to: string, mode: number): Promise<string> {
+  if (file.size <= STREAM_ABOVE_BYTES) {
+    const bytes = await readSource(file);
     await writeFile(to, bytes, { flag: 'wx', mode });
     return sha256(bytes);
   }
@@ -132,7 +169,15 @@ async function copyHashing(from: string, to: string, mode: number, size: number)
       done(null, chunk);
     },
   });
-  await pipeline(createReadStream(from), tap, createWriteStream(to, { flags: 'wx', mode }));
+  const source = createReadStream(file.from);
+  let readError: unknown = null;
+  source.once('error', (error) => (readError = error));
+  try {
+    await pipeline(source, tap, createWriteStream(to, { flags: 'wx', mode }));
+  } catch (error) {
+    if (readError) throw new PluginDirUnreadableError(file.from, readError);
+    throw error;
+  }
   return hash.digest('hex');
 }
 

@@ -28,43 +28,44 @@ export class McpClient implements PluginClient {
   private readonly transport: LineTransport;
   private readonly client = new Client(CLIENT_INFO, { capabilities: {} });
   private readonly stderrTail: () => string[];
+  private readonly onProtocolError: (error: WfrError) => void;
   private failure: WfrError | null = null;
-  /** Rejects with the failure, so every call in flight ends with the host's own error, not the SDK's. */
-  private readonly failed: Promise<never>;
-  private rejectFailed!: (error: WfrError) => void;
+  /** The calls in flight, so that a failure ends each with the host's own error, not the SDK's. */
+  private readonly inFlight = new Set<(error: WfrError) => void>();
 
   constructor(context: ClientContext) {
     this.manifest = context.manifest;
     this.stderrTail = context.stderrTail;
-    this.failed = new Promise<never>((_resolve, reject) => (this.rejectFailed = reject));
-    this.failed.catch(() => {});
-    this.transport = new LineTransport(context.manifest.name, context.writeLine, (error) => {
-      this.fail(error);
-      context.onProtocolError(error);
-    });
+    this.onProtocolError = context.onProtocolError;
+    this.transport = new LineTransport(context.manifest.name, context.writeLine, (error) => this.fail(error));
   }
 
   handleLine(line: string): void {
     if (!this.failure) this.transport.receive(line);
   }
 
-  fail(error: WfrError, _options?: { protocol?: boolean }): void {
+  fail(error: WfrError, { protocol = true }: { protocol?: boolean } = {}): void {
     if (this.failure) return;
     this.failure = error;
-    this.rejectFailed(error);
+    for (const reject of this.inFlight) reject(error);
+    this.inFlight.clear();
     void this.transport.close();
+    // A plugin that broke the protocol cannot be trusted with another call: the host kills it.
+    if (protocol) this.onProtocolError(error);
   }
 
   async initialize(timeoutMs: number): Promise<void> {
     const { name } = this.manifest;
     const timeout = () => new HandshakeTimeoutError(name, timeoutMs, this.stderrTail());
-    await this.call('initialize', () => this.client.connect(this.transport, { timeout: timeoutMs }), timeout);
+    // One bound for the whole handshake: initialize and every page of tools/list.
+    const deadline = Date.now() + timeoutMs;
+    await this.call('initialize', () => this.client.connect(this.transport, { timeout: timeoutMs }), timeout, timeoutMs);
     const expected = this.manifest.serverInfo!;
     const reported = this.client.getServerVersion();
     for (const field of ['name', 'version'] as const) {
       if (reported?.[field] !== expected[field]) throw new ContractMismatchError(name, `serverInfo.${field}`, expected[field], reported?.[field]);
     }
-    const tools = await this.listTools(timeoutMs, timeout);
+    const tools = await this.listTools(deadline, timeout);
     for (const step of this.manifest.contract.steps) {
       const tool = tools.get(step.type);
       if (!tool) throw mcpToolMissing(name, step.type, [...tools.keys()]);
@@ -75,7 +76,7 @@ export class McpClient implements PluginClient {
   }
 
   async health(timeoutMs: number): Promise<void> {
-    await this.call('ping', () => this.client.ping({ timeout: timeoutMs }), () => new PluginCallTimeoutError(this.manifest.name, 'ping', timeoutMs));
+    await this.call('ping', () => this.client.ping({ timeout: timeoutMs }), () => new PluginCallTimeoutError(this.manifest.name, 'ping', timeoutMs), timeoutMs);
   }
 
   async invoke(step: string, input: unknown, timeoutMs: number): Promise<unknown> {
@@ -87,6 +88,7 @@ export class McpClient implements PluginClient {
       method,
       () => this.client.callTool({ name: step, arguments: input as Record<string, unknown> }, undefined, { timeout: timeoutMs }),
       () => new PluginCallTimeoutError(this.manifest.name, method, timeoutMs),
+      timeoutMs,
     );
     if (result.isError) throw new PluginStepFailedError(this.manifest.name, step, describeContent(result.content));
     return result.structuredContent ?? result.content;
@@ -96,12 +98,14 @@ export class McpClient implements PluginClient {
     // MCP has no shutdown request: closing stdin is the signal (PluginProcess.stop does it next).
   }
 
-  /** tools/list, every page. */
-  private async listTools(timeoutMs: number, onTimeout: () => WfrError): Promise<Map<string, Tool>> {
+  /** tools/list, every page, before `deadline`. */
+  private async listTools(deadline: number, onTimeout: () => WfrError): Promise<Map<string, Tool>> {
     const tools = new Map<string, Tool>();
     let cursor: string | undefined;
     do {
-      const page = await this.call('tools/list', () => this.client.listTools(cursor ? { cursor } : {}, { timeout: timeoutMs }), onTimeout);
+      const left = deadline - Date.now();
+      if (left <= 0) throw onTimeout();
+      const page = await this.call('tools/list', () => this.client.listTools(cursor ? { cursor } : {}, { timeout: left }), onTimeout, left);
       for (const tool of page.tools) tools.set(tool.name, tool);
       cursor = page.nextCursor;
     } while (cursor);
@@ -109,14 +113,21 @@ export class McpClient implements PluginClient {
   }
 
   /** Run an SDK call; a failed connection, a timeout and an error reply each become the host's own error. */
-  private async call<T>(method: string, run: () => Promise<T>, onTimeout: () => WfrError): Promise<T> {
+  private async call<T>(method: string, run: () => Promise<T>, onTimeout: () => WfrError, timeoutMs: number): Promise<T> {
     if (this.failure) throw this.failure;
+    const started = Date.now();
     try {
-      return await Promise.race([run(), this.failed]);
+      return await new Promise<T>((resolve, reject) => {
+        this.inFlight.add(reject);
+        run()
+          .then(resolve, reject)
+          .finally(() => this.inFlight.delete(reject));
+      });
     } catch (error) {
       if (this.failure) throw this.failure;
       if (error instanceof McpError) {
-        if (error.code === ErrorCode.RequestTimeout) throw onTimeout();
+        // The SDK's own timeout, told apart from a server that answers with the same code.
+        if (error.code === ErrorCode.RequestTimeout && Date.now() - started >= timeoutMs) throw onTimeout();
         throw new PluginRpcError(this.manifest.name, method, { code: error.code, message: error.message.replace(/^MCP error -?\d+: /, ''), ...(error.data === undefined ? {} : { data: error.data }) });
       }
       // The SDK's own checks (an unsupported protocol version, a reply of the wrong shape).
