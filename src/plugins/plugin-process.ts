@@ -247,20 +247,28 @@ export class PluginProcess {
     const graceOver = new Promise<'grace'>((resolve) => {
       timer = setTimeout(() => resolve('grace'), graceMs);
     });
+    // MCP has no shutdown request; its stdio transport asks for SIGTERM after stdin closes, before SIGKILL.
+    const term = this.manifest.protocol === 'mcp' ? setTimeout(() => this.signal('SIGTERM'), Math.floor(graceMs / 2)) : undefined;
     const first = await Promise.race([this.exited, graceOver]);
     clearTimeout(timer);
+    clearTimeout(term);
     if (first === 'grace') this.kill();
     return this.exited;
   }
 
-  /** SIGKILL the plugin's process group now. */
-  kill(): void {
+  /** Send `signal` to the plugin's process group (it, and what it spawned). */
+  private signal(signal: NodeJS.Signals): void {
     if (this.exitInfo) return;
     try {
-      process.kill(-this.pid, 'SIGKILL');
+      process.kill(-this.pid, signal);
     } catch {
       // Already gone, or the group was never created: fall back to the process itself.
-      this.subprocess.kill('SIGKILL');
+      this.subprocess.kill(signal);
     }
+  }
+
+  /** SIGKILL the plugin's process group now. */
+  kill(): void {
+    this.signal('SIGKILL');
   }
 }

@@ -10,7 +10,8 @@
  *   health     ping
  *   invoke     tools/call {name: step, arguments: input}: structuredContent
  *              when present, else content; isError is a step failure
- *   shutdown   none in MCP: the host closes stdin, then kills the group
+ *   shutdown   none in MCP: the host closes stdin, then SIGTERMs and, after
+ *              the grace period, SIGKILLs the group
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
