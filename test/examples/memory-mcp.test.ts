@@ -159,6 +159,18 @@ describe('the published MCP server-memory, hosted and reloaded safely', () => {
     expect(result.error?.message).toContain('answered initialize with serverInfo.version = "0.6.3", but plugin.json declares "0.7.0"');
   }, SLOW);
 
+  it('rolls back a candidate that declares an inputSchema the tool does not have, naming the tool', async () => {
+    const dir = await candidate(scratch, 'other-schema', (manifest) => {
+      manifest.version = '2026.8.35';
+      manifest.contract.steps = manifest.contract.steps.map((step: { type: string }) => (step.type === 'search_nodes' ? { ...step, inputSchema: { type: 'object', properties: { q: { type: 'string' } } } } : step));
+    });
+    const result = await t.host.tryActivatePlugin('memory', dir);
+    expect(result.outcome).toBe('rolledBack');
+    expect(result.failedStep).toBe('handshake');
+    expect(result.error).toMatchObject({ code: 'WFR_PLUGIN_CONTRACT_MISMATCH', details: { field: 'the inputSchema of tool "search_nodes"' } });
+    expect(JSON.stringify(result.error?.details)).toContain('"query"');
+  }, SLOW);
+
   it('rolls back a candidate whose command does not exist; the old server keeps serving', async () => {
     const before = memory();
     const dir = await candidate(scratch, 'no-command', (manifest) => {
