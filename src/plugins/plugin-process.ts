@@ -1,6 +1,7 @@
 /**
- * One running plugin process: launch, JSON-RPC calls, stderr capture, drain
- * and stop. Nothing here decides *when* to do these things; the slot machine does.
+ * One running plugin process: launch, calls through its protocol's client
+ * (client.ts: the wfreload protocol or MCP), stderr capture, drain and stop.
+ * Nothing here decides *when* to do these things; the slot machine does.
  */
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
