@@ -15,7 +15,7 @@ import { ChecksumMismatchError, ManifestNameMismatchError, PathEscapeError, Plug
 import { diskFault } from './disk-faults.js';
 import { isInside, isPathCommand } from '../util/paths.js';
 import { fsyncDir } from './atomic-write.js';
-import { listPluginFiles, type CopiedFile } from './copy-plugin-dir.js';
+import { listPluginFiles, type CopiedFile } from './list-plugin-dir.js';
 import { collectObjects, mapLimit, placeFile, sha256File } from './objects.js';
 
 /** Files hashed or placed at once: enough to keep the disk busy, few enough to stay far from the fd limit. */
