@@ -1,6 +1,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startCallers } from '../helpers/callers.js';
 import { writeConfig } from '../helpers/configs.js';
 import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
 import { tempDir } from '../helpers/plugin-dirs.js';
@@ -83,22 +84,10 @@ describe('a successful config swap', () => {
       bad: await writeConfig({ tag: 'bad', plugin: { version: '3.0.0', flags: ['unhealthy'] } }),
     };
     const expected = new Map<string, string>([['1', 'A']]);
-    let stop = false;
-    const failures: string[] = [];
-    let answered = 0;
-    const client = async () => {
-      while (!stop) {
-        try {
-          const { status, generation, body } = await ask();
-          const tag = expected.get(generation ?? '');
-          if (status !== 200 || !tag || body.input.tag !== tag) failures.push(`${status} gen ${generation} ${JSON.stringify(body)}`);
-          answered++;
-        } catch (error) {
-          failures.push(String(error));
-        }
-      }
-    };
-    const clients = Array.from({ length: 4 }, client);
+    const load = startCallers(4, ask, ({ status, generation, body }) => {
+      const tag = expected.get(generation ?? '');
+      return status === 200 && tag && body.input.tag === tag ? null : `${status} gen ${generation} ${JSON.stringify(body)}`;
+    });
     const plan = ['B', 'bad', 'A', 'B', 'bad', 'bad', 'A', 'B', 'A', 'bad', 'B', 'A', 'B', 'bad', 'A', 'B', 'A', 'bad', 'B', 'A'] as const;
     let generation = 1;
     for (const name of plan) {
@@ -107,10 +96,9 @@ describe('a successful config swap', () => {
       expect(result.outcome).toBe(name === 'bad' ? 'rolledBack' : 'activated');
       if (result.outcome === 'activated') generation++;
     }
-    stop = true;
-    await Promise.all(clients);
-    expect(failures).toEqual([]);
-    expect(answered).toBeGreaterThan(plan.length);
+    await load.stop();
+    expect(load.failures).toEqual([]);
+    expect(load.answered).toBeGreaterThan(plan.length);
     // No leaks: the live plugin processes are exactly those the active engine uses.
     expect(pluginChildPids()).toEqual(t.host.listPlugins().map((p) => p.pid));
   });

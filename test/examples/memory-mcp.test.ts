@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { isAlive, openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
 import { EXAMPLES, tempDir } from '../helpers/plugin-dirs.js';
+import { startCallers } from '../helpers/callers.js';
 import { processesUnder } from '../helpers/resources.js';
 import { scaled } from '../helpers/slowdown.js';
 
@@ -77,28 +78,13 @@ describe('the published MCP server-memory, hosted and reloaded safely', () => {
 
   it('swaps to 2026.8.31 under load with 0 failed requests', async () => {
     const before = memory();
-    let stop = false;
-    const failures: string[] = [];
-    let answered = 0;
-    const client = async () => {
-      while (!stop) {
-        try {
-          const { status, body } = await get('/graph');
-          if (status !== 200 || !Array.isArray(body.entities)) failures.push(`${status} ${JSON.stringify(body)}`);
-          answered++;
-        } catch (error) {
-          failures.push(String(error));
-        }
-      }
-    };
-    const clients = Array.from({ length: 4 }, client);
+    const load = startCallers(4, () => get('/graph'), ({ status, body }) => (status === 200 && Array.isArray(body.entities) ? null : `${status} ${JSON.stringify(body)}`));
     const result = await t.host.tryActivatePlugin('memory', NEW);
-    const during = answered;
-    stop = true;
-    await Promise.all(clients);
+    const during = load.answered;
+    await load.stop();
     expect(result.outcome, JSON.stringify(result.error)).toBe('activated');
     expect(result.previous).toMatchObject({ version: '2025.11.25', pid: before.pid });
-    expect(failures).toEqual([]);
+    expect(load.failures).toEqual([]);
     expect(during).toBeGreaterThan(10);
     expect(memory().version).toBe('2026.8.31');
     expect(isAlive(before.pid)).toBe(false);

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive, openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
+import { startCallers } from '../helpers/callers.js';
 import { makePluginDir } from '../helpers/plugin-dirs.js';
 
 describe('the confirmation window', () => {
@@ -17,31 +18,18 @@ describe('the confirmation window', () => {
   it('swaps back to the old version when the new one dies after the swap, and no call fails', async () => {
     const v1 = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
     const oldPid = v1.active!.pid!;
-    let stop = false;
-    const answers: Array<{ version: string }> = [];
-    const failures: unknown[] = [];
-    const caller = async () => {
-      while (!stop) {
-        try {
-          answers.push((await t.host.invoke('fake', 'echo', {})) as { version: string });
-        } catch (error) {
-          failures.push(error);
-        }
-      }
-    };
-    const callers = [caller(), caller()];
+    const callers = startCallers(2, () => t.host.invoke('fake', 'echo', {}));
     const confirming = t.waitForState('plugin:fake', 'confirming');
     const reload = t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0', flags: ['exit-after-health=2'] }));
     await confirming;
     const result = await reload;
-    stop = true;
-    await Promise.all(callers);
+    await callers.stop();
 
     expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'confirm', error: { code: 'WFR_CONFIRM_FAILED' }, active: { version: '1.0.0', pid: oldPid } });
     expect(result.error?.message).toMatch(/exited with code 7 .*lost my database connection/);
     expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'engine check', 'swap', 'confirm', 'swap back']);
-    expect(failures).toEqual([]);
-    expect(answers.length).toBeGreaterThan(0);
+    expect(callers.failures).toEqual([]);
+    expect(callers.answered).toBeGreaterThan(0);
     expect(isAlive(oldPid)).toBe(true);
     expect(isAlive(result.candidate!.pid)).toBe(false);
     expect(((await t.host.invoke('fake', 'echo', {})) as { version: string }).version).toBe('1.0.0');
