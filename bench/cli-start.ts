@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { createInterface } from 'node:readline';
-import { percentile, printTable, quick, root, round, saveResults, tempDir } from './lib.js';
+import { printTable, quick, root, round, saveResults, tempDir, timingRow } from './lib.js';
 
 const ROUNDS = quick ? 3 : 30;
 const WFCTL = join(root, 'bin/wfctl.js');
@@ -63,13 +63,12 @@ try {
   await host;
 }
 
-const row = (what: string, values: number[]) => ({ what, runs: values.length, p50_ms: round(percentile(values, 50)), p99_ms: round(percentile(values, 99)) });
 const rows = [
-  row('floor: node -e 0', samples.nodeFloor),
-  row('wfctl --version (compiled, dist/)', samples.version),
-  row('wfctl --version from sources through tsx (dev path)', samples.versionTsx),
-  row('floor: bare node script fetching /status', samples.statusFloor),
-  row('wfctl status --json (compiled, dist/)', samples.status),
+  timingRow('floor: node -e 0', samples.nodeFloor),
+  timingRow('wfctl --version (compiled, dist/)', samples.version),
+  timingRow('wfctl --version from sources through tsx (dev path)', samples.versionTsx),
+  timingRow('floor: bare node script fetching /status', samples.statusFloor),
+  timingRow('wfctl status --json (compiled, dist/)', samples.status),
 ];
 printTable('CLI start: spawn to exit, alternated in one run', rows);
 const ratio = (a: number, b: number) => round(rows[a]!.p50_ms / rows[b]!.p50_ms, 2);

@@ -17,6 +17,12 @@ export const percentile = (values: number[], p: number): number => {
 };
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/** One row of a timing table: how many runs, the median and the p99. */
+export const timingRow = (what: string, values: number[]) => ({ what, runs: values.length, p50_ms: round(percentile(values, 50)), p99_ms: round(percentile(values, 99)) });
+
+/** The same with the fastest run instead of the p99 (few runs, a noisy floor). */
+export const timingRowMin = (what: string, values: number[]) => ({ what, runs: values.length, p50_ms: round(percentile(values, 50)), min_ms: round(Math.min(...values)) });
+
 export function printTable(title: string, rows: Array<Record<string, string | number>>): void {
   const columns = Object.keys(rows[0] ?? {});
   const width = (c: string) => Math.max(c.length, ...rows.map((r) => String(r[c]).length));

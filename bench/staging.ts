@@ -16,7 +16,7 @@ import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { readManifest } from '../src/plugins/manifest.js';
 import { stagePlugin } from '../src/store/stage-plugin.js';
-import { percentile, printTable, quick, root, round, saveResults, tempDir } from './lib.js';
+import { printTable, quick, root, round, saveResults, tempDir, timingRowMin } from './lib.js';
 
 const ROUNDS = quick ? 1 : 7;
 const PLUGIN = join(root, 'examples/plugins/memory-mcp-2026.8.31');
@@ -55,13 +55,12 @@ for (let i = 0; i < ROUNDS; i++) {
   await Promise.all([rm(join(scratch, `cp-${i}`), { recursive: true, force: true }), rm(join(scratch, `state-${i}`), { recursive: true, force: true })]);
 }
 
-const row = (what: string, values: number[]) => ({ what, runs: values.length, p50_ms: round(percentile(values, 50)), min_ms: round(Math.min(...values)) });
 const rows = [
-  row('floor: cp -r (copy only)', samples.cp),
-  row('floor: sha256sum of every file', samples.sha256sum),
-  row('wfreload stage, first time', samples.first),
-  row('wfreload stage, same bytes again', samples.again),
-  row('wfreload stage, the other version beside it', samples.other),
+  timingRowMin('floor: cp -r (copy only)', samples.cp),
+  timingRowMin('floor: sha256sum of every file', samples.sha256sum),
+  timingRowMin('wfreload stage, first time', samples.first),
+  timingRowMin('wfreload stage, same bytes again', samples.again),
+  timingRowMin('wfreload stage, the other version beside it', samples.other),
 ];
 printTable(`Staging ${relative(root, PLUGIN)} (${du.split('\t')[0]} on disk, ${files.trim()} files), alternated in one run`, rows);
 const p50 = (i: number) => rows[i]!.p50_ms;

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createOrchestrator } from '../src/index.js';
-import { fakePluginDir, percentile, printTable, quick, round, saveResults, tempDir } from './lib.js';
+import { fakePluginDir, percentile, printTable, quick, round, saveResults, tempDir, timingRow } from './lib.js';
 
 const ROUNDS = quick ? 3 : 40;
 const work = await tempDir('wfr-bench-cost-');
@@ -73,8 +73,7 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 await host.close();
 
-const row = (what: string, values: number[]) => ({ what, runs: values.length, p50_ms: round(percentile(values, 50)), p99_ms: round(percentile(values, 99)) });
-const rows = [row('floor: spawn + initialize + health (bare script)', floor), row('wfreload try-activate (stage → drain, real swap)', safe), row('rollback: probe failed → candidate reaped, result back', rollback)];
+const rows = [timingRow('floor: spawn + initialize + health (bare script)', floor), timingRow('wfreload try-activate (stage → drain, real swap)', safe), timingRow('rollback: probe failed → candidate reaped, result back', rollback)];
 printTable('Swap overhead and rollback speed, measured alternately in one run', rows);
 // What each leg does (the slot's work for the state it leaves): see docs/benchmarks.md.
 printTable(

@@ -8,6 +8,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { PluginProtocolError, type WfrError } from '../../errors.js';
+import { parseStdoutLine } from '../rpc/connection.js';
 
 export class LineTransport implements Transport {
   onclose?: () => void;
@@ -37,14 +38,12 @@ export class LineTransport implements Transport {
   /** One line read from the plugin's stdout. */
   receive(line: string): void {
     if (this.closed) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      this.onProtocolError(new PluginProtocolError(this.plugin, 'stdout carried a line that is not JSON', line));
+    const read = parseStdoutLine(this.plugin, line);
+    if ('error' in read) {
+      this.onProtocolError(read.error);
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(json);
+    const parsed = JSONRPCMessageSchema.safeParse(read.json);
     if (!parsed.success) {
       this.onProtocolError(new PluginProtocolError(this.plugin, 'not a JSON-RPC 2.0 message', line));
       return;

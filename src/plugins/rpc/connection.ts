@@ -14,6 +14,15 @@ const responseSchema = z.union([
 
 type Response = z.infer<typeof responseSchema>;
 
+/** A plugin's stdout line as JSON, or the protocol error it is (for the wfreload protocol and MCP alike). */
+export function parseStdoutLine(plugin: string, line: string): { json: unknown } | { error: PluginProtocolError } {
+  try {
+    return { json: JSON.parse(line) };
+  } catch {
+    return { error: new PluginProtocolError(plugin, 'stdout carried a line that is not JSON', line) };
+  }
+}
+
 /**
  * The common case checked by hand, exactly as `responseSchema`'s first branch would accept it: a success
  * reply with nothing but `jsonrpc`, an integer `id` and `result`. Anything else (errors, and every invalid
@@ -80,13 +89,12 @@ export class RpcConnection {
   /** Feed one line read from the plugin's stdout. */
   handleLine(line: string): void {
     if (this.failure) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      this.fail(new PluginProtocolError(this.plugin, 'stdout carried a line that is not JSON', line));
+    const parsed = parseStdoutLine(this.plugin, line);
+    if ('error' in parsed) {
+      this.fail(parsed.error);
       return;
     }
+    const message = parsed.json;
     let reply = plainSuccess(message);
     if (!reply) {
       const parsed = responseSchema.safeParse(message);
