@@ -183,11 +183,15 @@ export class PluginProtocolError extends WfrError {
   }
 }
 
+const STDIO_HANDSHAKE_HINT =
+  'did not answer initialize within {ms} ms; check that it reads stdin and writes one JSON line per reply, and flushes each line (Python buffers stdout when it is a pipe: print(..., flush=True), or run it with python3 -u)';
+
 export class HandshakeTimeoutError extends WfrError {
   readonly code = 'WFR_PLUGIN_HANDSHAKE_TIMEOUT';
-  constructor(plugin: string, ms: number, stderrTail: string[]) {
+  /** `what` says what did not happen in time, with `{ms}` for the bound (by default: the stdio protocols' initialize). */
+  constructor(plugin: string, ms: number, stderrTail: string[], what = STDIO_HANDSHAKE_HINT) {
     super(
-      `Plugin "${plugin}" did not answer initialize within ${ms} ms; check that it reads stdin and writes one JSON line per reply, and flushes each line (Python buffers stdout when it is a pipe: print(..., flush=True), or run it with python3 -u). Its stderr is in the reload record.`,
+      `Plugin "${plugin}" ${what.replace('{ms}', String(ms))}. Its stderr is in the reload record.`,
       { plugin, timeoutMs: ms, stderrTail },
     );
   }
@@ -223,10 +227,47 @@ export function mcpToolMissing(plugin: string, tool: string, listed: string[]): 
   );
 }
 
+/** A go-plugin plugin's service lacks a method its manifest maps a step to (a ContractMismatchError, same code). */
+export function goPluginMethodMissing(plugin: string, service: string, method: string, served: string[] | null): ContractMismatchError {
+  const found = served === null ? `answers UNIMPLEMENTED for ${service}/${method}` : `serves no method ${service}/${method} (its methods: ${served.join(', ') || 'none'}, by gRPC reflection)`;
+  return new ContractMismatchError(
+    plugin,
+    'goPlugin.steps',
+    method,
+    served,
+    `go-plugin plugin "${plugin}" ${found}, but plugin.json's goPlugin.steps maps a step to it. Map steps only to methods this binary serves, or stage the binary that has it.`,
+  );
+}
+
+export class GoPluginHandshakeError extends WfrError {
+  readonly code = 'WFR_GO_PLUGIN_HANDSHAKE_INVALID';
+  constructor(plugin: string, problem: string, line?: string) {
+    super(
+      `Plugin "${plugin}" sent no valid go-plugin handshake: ${problem}${line === undefined ? '' : ` (stdout line: ${show(line)})`}. A go-plugin plugin's first stdout line must be CORE|APP|NETWORK|ADDR|grpc, as plugin.Serve writes it; see docs/plugins.md#go-plugin-plugins.`,
+      { plugin, problem, line },
+    );
+  }
+}
+
+export class GoPluginProtoError extends WfrError {
+  readonly code = 'WFR_GO_PLUGIN_PROTO_INVALID';
+  constructor(plugin: string, problem: string) {
+    super(`Plugin "${plugin}": ${problem}. Fix goPlugin.protoFiles, goPlugin.service or goPlugin.steps in plugin.json to match the .proto files shipped with the plugin.`, { plugin, problem });
+  }
+}
+
+export class PluginGrpcError extends WfrError {
+  readonly code = 'WFR_PLUGIN_GRPC_ERROR';
+  override readonly httpStatus = 502;
+  constructor(plugin: string, method: string, grpcCode: number, grpcStatus: string, grpcMessage: string) {
+    super(`Plugin "${plugin}" answered ${method} with gRPC status ${grpcStatus} (${grpcCode}): ${grpcMessage}`, { plugin, method, grpcCode, grpcStatus, grpcMessage });
+  }
+}
+
 export class PluginUnhealthyError extends WfrError {
   readonly code = 'WFR_PLUGIN_UNHEALTHY';
-  constructor(plugin: string, reply: unknown) {
-    super(`Plugin "${plugin}" answered health with ${show(reply)}, expected {"status":"ok"}.`, { plugin, reply });
+  constructor(plugin: string, reply: unknown, expected: { check: string; answer: unknown } = { check: 'health', answer: { status: 'ok' } }) {
+    super(`Plugin "${plugin}" answered ${expected.check} with ${show(reply)}, expected ${show(expected.answer)}.`, { plugin, reply });
   }
 }
 

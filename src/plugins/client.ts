@@ -1,6 +1,7 @@
 /**
- * What a plugin process speaks on its stdin and stdout: the wfreload protocol
- * (native-client.ts) or MCP (mcp/client.ts). PluginProcess owns the process
+ * What a plugin process speaks: the wfreload protocol (native-client.ts) or
+ * MCP (mcp/client.ts) on its stdin and stdout, or go-plugin's gRPC
+ * (go-plugin/client.ts) after a handshake line on stdout. PluginProcess owns the process
  * and feeds the client stdout lines; the client turns the host's four
  * questions (handshake, health, invoke, shutdown) into that protocol's calls.
  */
@@ -23,6 +24,8 @@ export interface PluginClient {
 
 export interface ClientContext {
   manifest: Manifest;
+  /** The staged version directory the process runs in (where a go-plugin plugin's .proto files are). */
+  dir: string;
   /** Write one line to the plugin's stdin. */
   writeLine: (line: string) => void;
   /** Told once, with the first protocol violation: the host kills the process. */

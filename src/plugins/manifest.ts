@@ -71,17 +71,45 @@ const envSchema = z
   })
   .optional();
 
+const protoFileSchema = z
+  .string()
+  .min(1)
+  .refine((path) => !path.startsWith('/') && !path.split(/[\\/]/).includes('..'), 'must be a path inside the plugin directory (relative, no "..")')
+  .refine((path) => path.endsWith('.proto'), 'must name a .proto file');
+
+/** go-plugin only, and required there: what go-plugin's HandshakeConfig and the plugin's gRPC service say (docs/plugins.md#go-plugin-plugins). */
+export const goPluginSchema = z.strictObject({
+  /** The plugin's HandshakeConfig.MagicCookieKey/Value: the host puts KEY=VALUE in its environment. */
+  magicCookie: z.strictObject({
+    key: z
+      .string()
+      .regex(ENV_NAME, 'must be a variable name (letters, digits, "_", not starting with a digit)')
+      .refine((key) => !/^(WFRELOAD_|PLUGIN_)/.test(key), 'names starting with WFRELOAD_ or PLUGIN_ are the host\'s and go-plugin\'s own'),
+    value: z.string().min(1),
+  }),
+  /** The app protocol versions the host accepts (sent as PLUGIN_PROTOCOL_VERSIONS); the plugin's handshake must name one. */
+  appProtocolVersions: z.array(z.int().min(1)).min(1, 'must list at least one version'),
+  /** The .proto files (in the plugin directory) that define the service. */
+  protoFiles: z.array(protoFileSchema).min(1, 'must name the .proto file that defines the service'),
+  /** The fully qualified service name, e.g. kv.KV. */
+  service: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'must be a fully qualified gRPC service name such as kv.KV'),
+  /** Each contract step → the unary method of the service it calls. */
+  steps: z.record(z.string(), z.strictObject({ method: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a method name of the service, such as Get') })),
+});
+
 export const manifestSchema = z.strictObject({
   /** Also the slot name; a manifest offered for another slot is rejected. */
   name: pluginNameSchema,
   /** The plugin's own version (for an MCP server wrapped from npm: the package's version). */
   version: semverSchema,
-  /** `wfreload` (the default: this project's protocol, docs/protocol.md) or `mcp` (a Model Context Protocol server on stdio). */
-  protocol: z.enum(['wfreload', 'mcp']).optional(),
+  /** `wfreload` (the default: this project's protocol, docs/protocol.md), `mcp` (a Model Context Protocol server on stdio) or `go-plugin` (a hashicorp/go-plugin gRPC plugin). */
+  protocol: z.enum(['wfreload', 'mcp', 'go-plugin']).optional(),
   /** wfreload protocol only: must be the version this host speaks. MCP negotiates its own version in `initialize`. */
   protocolVersion: z.literal(PROTOCOL_VERSION, { error: `must be ${PROTOCOL_VERSION}, the protocol this host speaks` }).optional(),
   /** MCP only, and required there: exactly the `serverInfo` the server must report in `initialize`. */
   serverInfo: z.strictObject({ name: z.string().min(1), version: z.string().min(1) }).optional(),
+  /** go-plugin only, and required there. */
+  goPlugin: goPluginSchema.optional(),
   /** Environment for the process. `${WFRELOAD_DATA_DIR}` expands to the plugin's writable data directory. */
   env: envSchema,
   /** argv. The first element is a path inside the plugin directory (e.g. `./run.sh`) or a bare program name from PATH (e.g. `python3`; `node` means the host's own node). */
@@ -120,6 +148,19 @@ export function parseManifest(text: string, file: string): Manifest {
 
 /** The fields each protocol requires or forbids, as a message, or null when they fit. */
 function checkProtocolFields(manifest: Manifest): string | null {
+  if (manifest.protocol !== 'go-plugin' && manifest.goPlugin !== undefined) return '✖ "goPlugin" is for go-plugin plugins only: add "protocol": "go-plugin", or remove it\n  → at goPlugin';
+  if (manifest.protocol === 'go-plugin') {
+    if (manifest.goPlugin === undefined) return '✖ a go-plugin plugin must declare "goPlugin": {magicCookie, appProtocolVersions, protoFiles, service, steps}\n  → at goPlugin';
+    if (manifest.protocolVersion !== undefined) return '✖ "protocolVersion" is the wfreload protocol\'s version; a go-plugin plugin declares "goPlugin.appProtocolVersions" instead\n  → at protocolVersion';
+    if (manifest.serverInfo !== undefined) return '✖ "serverInfo" is for MCP plugins only: remove it\n  → at serverInfo';
+    const mapped = Object.keys(manifest.goPlugin.steps);
+    const declared = manifest.contract.steps.map((step) => step.type);
+    const unmapped = declared.find((step) => !mapped.includes(step));
+    if (unmapped !== undefined) return `✖ contract step "${unmapped}" has no method: add "${unmapped}": {"method": "…"} to goPlugin.steps\n  → at goPlugin.steps`;
+    const extra = mapped.find((step) => !declared.includes(step));
+    if (extra !== undefined) return `✖ goPlugin.steps maps "${extra}", which contract.steps does not declare\n  → at goPlugin.steps.${extra}`;
+    return null;
+  }
   if (manifest.protocol === 'mcp') {
     if (manifest.serverInfo === undefined) return '✖ an MCP plugin must declare "serverInfo": {"name": …, "version": …}, exactly what its server reports in initialize\n  → at serverInfo';
     if (manifest.protocolVersion !== undefined) return '✖ "protocolVersion" is the wfreload protocol\'s version; an MCP server negotiates its own in initialize, so remove it\n  → at protocolVersion';

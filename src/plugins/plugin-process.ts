@@ -1,6 +1,6 @@
 /**
  * One running plugin process: launch, calls through its protocol's client
- * (client.ts: the wfreload protocol or MCP), stderr capture, drain and stop.
+ * (client.ts: the wfreload protocol, MCP or go-plugin), stderr capture, drain and stop.
  * Nothing here decides *when* to do these things; the slot machine does.
  */
 import { once } from 'node:events';
@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { PluginCommandNotFoundError, PluginExitedError, PluginProtocolError, UnknownStepError, type WfrError } from '../errors.js';
-import type { ClientContext, PluginClient } from './client.js';
+import type { PluginClient } from './client.js';
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from './cookie.js';
 import { pluginEnvironment, type Manifest } from './manifest.js';
-import { NativeClient } from './native-client.js';
+import { loadProtocol, type Protocol } from './protocols.js';
 import { resolveCommand } from './resolve-command.js';
 import { createLineSplitter } from './rpc/line-splitter.js';
 import { createLineWriter, type LineWriter } from './rpc/line-writer.js';
@@ -80,7 +80,7 @@ export class PluginProcess {
   readonly exited: Promise<ExitInfo>;
 
   private exitInfo: ExitInfo | null = null;
-  /** The protocol the plugin speaks (wfreload or MCP). */
+  /** The protocol the plugin speaks (wfreload, MCP or go-plugin). */
   private readonly rpc: PluginClient;
   private readonly stderrLines: string[] = [];
   private readonly inFlight = new InFlight();
@@ -91,7 +91,7 @@ export class PluginProcess {
     private readonly subprocess: Subprocess,
     pid: number,
     options: LaunchOptions,
-    createClient: (context: ClientContext) => PluginClient,
+    private readonly protocol: Protocol,
   ) {
     this.manifest = options.manifest;
     this.stepTypes = new Set(options.manifest.contract.steps.map((s) => s.type));
@@ -108,8 +108,9 @@ export class PluginProcess {
       () => subprocess.stdin?.end(),
     );
     this.stdin = stdin;
-    this.rpc = createClient({
+    this.rpc = protocol.createClient({
       manifest: options.manifest,
+      dir: options.dir,
       writeLine: (line) => stdin.write(line),
       onProtocolError: (error) => {
         log.warn({ code: error.code }, error.message);
@@ -158,6 +159,7 @@ export class PluginProcess {
       // Bounded: a grandchild that inherited stderr could hold it open forever.
       await Promise.race([stderrClosed, new Promise((resolve) => setTimeout(resolve, 200).unref())]);
       this.rpc.fail(new PluginExitedError(this.name, pid, this.activity, describeExit(exit), this.stderrTail()), { protocol: false });
+      await protocol.afterExit().catch((error: unknown) => log.warn({ error }, 'cleaning up after the plugin failed'));
       log.info({ exit }, 'plugin exited');
     });
   }
@@ -166,9 +168,8 @@ export class PluginProcess {
   static async launch(options: LaunchOptions): Promise<PluginProcess> {
     const { manifest, dir } = options;
     const { file, args } = await resolveCommand(manifest.name, dir, manifest.command);
-    // The MCP SDK is loaded only when an MCP plugin starts.
-    const createClient = manifest.protocol === 'mcp' ? await import('./mcp/client.js').then(({ McpClient }) => (context: ClientContext) => new McpClient(context)) : (context: ClientContext) => new NativeClient(context);
-    const subprocess = spawn(file, args, dir, pluginEnvironment(manifest, options.dataDir));
+    const protocol = await loadProtocol(manifest);
+    const subprocess = spawn(file, args, dir, { ...pluginEnvironment(manifest, options.dataDir), ...protocol.env });
     try {
       await Promise.race([
         once(subprocess, 'spawn'),
@@ -177,9 +178,10 @@ export class PluginProcess {
         }),
       ]);
     } catch (error) {
+      await protocol.afterExit();
       throw new PluginCommandNotFoundError(manifest.name, manifest.command[0]!, error);
     }
-    return new PluginProcess(subprocess, subprocess.pid!, options, createClient);
+    return new PluginProcess(subprocess, subprocess.pid!, options, protocol);
   }
 
   get alive(): boolean {
@@ -248,8 +250,7 @@ export class PluginProcess {
     const graceOver = new Promise<'grace'>((resolve) => {
       timer = setTimeout(() => resolve('grace'), graceMs);
     });
-    // MCP has no shutdown request; its stdio transport asks for SIGTERM after stdin closes, before SIGKILL.
-    const term = this.manifest.protocol === 'mcp' ? setTimeout(() => this.signal('SIGTERM'), Math.floor(graceMs / 2)) : undefined;
+    const term = this.protocol.termOnStop ? setTimeout(() => this.signal('SIGTERM'), Math.floor(graceMs / 2)) : undefined;
     const first = await Promise.race([this.exited, graceOver]);
     clearTimeout(timer);
     clearTimeout(term);
