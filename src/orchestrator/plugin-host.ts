@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import { PluginFailedError, ProbeFailedError, UnknownPluginError } from '../errors.js';
 import { PluginProcess, readManifest, type ExitInfo, type Manifest } from '../plugins/index.js';
-import type { StagedPluginDir } from '../store/index.js';
+import { processStartTicks, removeProcessRecord, writeProcessRecord, type StagedPluginDir } from '../store/index.js';
 import type { NormalizedOptions } from './options.js';
 import type { VersionInfo } from './reload-result.js';
 import { containsSubset } from '../util/contains-subset.js';
@@ -236,6 +236,12 @@ export class PluginHost {
     });
     launched = process;
     this.processes.set(process.instanceId, process);
+    // So that a host that dies leaves no plugin running that would not notice (recovery.ts).
+    const stateDir = resolve(this.options.stateDir);
+    await writeProcessRecord(stateDir, { pid: process.pid, startTicks: await processStartTicks(process.pid), plugin: manifest.name, version: manifest.version, tempDirs: [...process.tempDirs] }).catch((error: unknown) =>
+      this.options.logger.warn({ plugin: manifest.name, pid: process.pid, err: error }, 'could not write the process record; a crash of this host could leave the process running'),
+    );
+    void process.released.then(() => removeProcessRecord(stateDir, process.pid)).catch(() => {});
     const ref: PluginRef = {
       name: manifest.name,
       version: manifest.version,

@@ -5,10 +5,11 @@
  */
 import { CONFIG_TARGET } from '../../machines/orchestrator.js';
 import { rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { RecoveredUnconfirmedError, ReloadInterruptedError, toErrorInfo, type ErrorInfo } from '../errors.js';
 import { killStaleGroup } from '../plugins/index.js';
 import type { StagedPlugin } from '../../machines/plugin-slot.js';
-import { readIntents, removeIntent, removeIntentDebris, revertPending, type ActiveMarker, type Intent, type PendingSwap, type StateStore } from '../store/index.js';
+import { readIntents, readProcessRecords, removeIntent, removeProcessRecord, removeIntentDebris, revertPending, type ActiveMarker, type Intent, type PendingSwap, type StateStore } from '../store/index.js';
 import { engineWorkOf, pluginWorkOf } from './run-reload.js';
 import type { Logger } from 'pino';
 import type { EngineRuntime } from './engine-runtime.js';
@@ -71,6 +72,8 @@ export async function recoverAndStart(found: ActiveMarker, { store, engines, log
   }
   await store.removeDebris();
   await releaseInterrupted(store, marker, new Set(pending.map(([, swap]) => swap.reloadId)), { logger, record });
+  // After the candidates, which the journal names: what is left is what the dead host was serving with.
+  await releaseStaleProcesses(store, logger);
   // Each confirmed plugin starts through its slot, like any reload, and is journaled (`restarted`, or
   // `rolledBack` with the step that failed); one that will not start is retried by the supervisor.
   for (const [name, entry] of Object.entries(marker.plugins)) {
@@ -85,6 +88,19 @@ export async function recoverAndStart(found: ActiveMarker, { store, engines, log
     await engines.restore();
   } catch (error) {
     logger.error({ err: toErrorInfo(error) }, 'could not restart the active engine');
+  }
+}
+
+/** Kill the plugin processes a dead host left running (their records are still on disk), and remove their temporary directories. */
+async function releaseStaleProcesses(store: StateStore, logger: Logger): Promise<void> {
+  for (const { pid, record } of await readProcessRecords(store.root)) {
+    if (record) {
+      const killed = await killStaleGroup(record.pid, record.startTicks);
+      // Only directories the host makes itself (protocols.ts), whatever a damaged record says.
+      for (const dir of record.tempDirs.filter((path) => /^wfr-gp-[^/]+$/.test(basename(path)))) await rm(dir, { recursive: true, force: true });
+      if (killed.length > 0) logger.warn({ plugin: record.plugin, version: record.version, killed }, `killed plugin ${record.plugin} ${record.version}'s process group ${record.pid}, left running by a host that died`);
+    }
+    await removeProcessRecord(store.root, pid);
   }
 }
 

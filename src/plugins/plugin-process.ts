@@ -78,6 +78,8 @@ export class PluginProcess {
   readonly startedAt = Date.now();
   /** Settles (never rejects) once the process has exited and been reaped. */
   readonly exited: Promise<ExitInfo>;
+  /** Settles after `exited`, once the temporary directories are removed too. */
+  readonly released: Promise<void>;
 
   private exitInfo: ExitInfo | null = null;
   /** The protocol the plugin speaks (wfreload, MCP or go-plugin). */
@@ -153,7 +155,7 @@ export class PluginProcess {
       (result) => ({ code: result.exitCode ?? null, signal: result.signal ?? null }),
       () => ({ code: null, signal: null }),
     );
-    void this.exited.then(async (exit) => {
+    this.released = this.exited.then(async (exit) => {
       this.exitInfo = exit;
       // Let readline deliver the last stderr lines before building the message.
       // Bounded: a grandchild that inherited stderr could hold it open forever.
@@ -182,6 +184,11 @@ export class PluginProcess {
       throw new PluginCommandNotFoundError(manifest.name, manifest.command[0]!, error);
     }
     return new PluginProcess(subprocess, subprocess.pid!, options, protocol);
+  }
+
+  /** Temporary directories the process uses outside the state directory (removed once it is reaped). */
+  get tempDirs(): readonly string[] {
+    return this.protocol.tempDirs;
   }
 
   get alive(): boolean {

@@ -14,6 +14,8 @@ export interface Protocol {
   createClient: (context: ClientContext) => PluginClient;
   /** Added to the plugin's environment. */
   env: Record<string, string>;
+  /** Temporary directories outside the state directory the process uses; removed by afterExit (or, after a crashed host, by recovery). */
+  tempDirs: string[];
   /** Run once the process has been reaped. */
   afterExit: () => Promise<void>;
   /** Ask a process that ignores its closed stdin to exit with SIGTERM at half the stop grace (before SIGKILL). */
@@ -26,7 +28,7 @@ export async function loadProtocol(manifest: Manifest): Promise<Protocol> {
   if (manifest.protocol === 'mcp') {
     const { McpClient } = await import('./mcp/client.js');
     // MCP has no shutdown request; its stdio transport asks for SIGTERM after stdin closes.
-    return { createClient: (context) => new McpClient(context), env: {}, afterExit: nothing, termOnStop: true };
+    return { createClient: (context) => new McpClient(context), env: {}, tempDirs: [], afterExit: nothing, termOnStop: true };
   }
   if (manifest.protocol === 'go-plugin') {
     const { GoPluginClient, goPluginEnvironment } = await import('./go-plugin/client.js');
@@ -36,9 +38,10 @@ export async function loadProtocol(manifest: Manifest): Promise<Protocol> {
     return {
       createClient: (context) => new GoPluginClient(context),
       env: { ...goPluginEnvironment(manifest), TMPDIR: socketDir },
+      tempDirs: [socketDir],
       afterExit: () => rm(socketDir, { recursive: true, force: true }),
       termOnStop: false,
     };
   }
-  return { createClient: (context) => new NativeClient(context), env: {}, afterExit: nothing, termOnStop: false };
+  return { createClient: (context) => new NativeClient(context), env: {}, tempDirs: [], afterExit: nothing, termOnStop: false };
 }

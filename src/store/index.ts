@@ -11,3 +11,5 @@ export { intentSchema, readIntents, removeIntent, removeIntentDebris, writeInten
 export type { Intent, IntentPart } from './intents.js';
 export { setDiskFault } from './disk-faults.js';
 export type { DiskFaultCode, DiskFaultPlace } from './disk-faults.js';
+export { readProcessRecords, removeProcessRecord, writeProcessRecord } from './process-records.js';
+export type { ProcessRecord } from './process-records.js';
