@@ -55,6 +55,7 @@ export async function runPipeline(pipeline: PipelineConfig, scope: RequestScope,
       default: {
         const [plugin, stepType] = step.use.split('.') as [string, string];
         try {
+          // The request fields first (REQUEST_FIELDS in src/plugins/client.ts), the step's own keys over them.
           last = await invoke(plugin, stepType, { params: scope.params, query: scope.query, body: scope.body, headers: scope.headers, ...input }, step.timeoutMs);
         } catch (error) {
           const cause = toWfrError(error);

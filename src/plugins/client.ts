@@ -8,6 +8,9 @@
 import type { WfrError } from '../errors.js';
 import type { Manifest } from './manifest.js';
 
+/** What the front door puts in every step's input beside the step's `with` keys (src/engine/pipeline.ts; docs/config.md#steps). */
+export const REQUEST_FIELDS: readonly string[] = ['params', 'query', 'body', 'headers'];
+
 export interface PluginClient {
   /** One line read from the plugin's stdout. */
   handleLine(line: string): void;

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { watchLines } from './lines.js';
-import { timeoutArgs } from './timeouts.js';
+import { TEST_TIMEOUTS, timeoutArgs } from './timeouts.js';
 
 export const WFCTL = fileURLToPath(new URL('../../bin/wfctl.js', import.meta.url));
 
@@ -16,8 +16,9 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
-export async function startServe(stateDir: string, config?: string): Promise<RunningHost> {
-  const args = [WFCTL, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...timeoutArgs(), '--log-level', 'warn', ...(config ? ['--config', config] : [])];
+/** `timeouts` overrides some of TEST_TIMEOUTS for this host. */
+export async function startServe(stateDir: string, config?: string, timeouts: Record<string, number> = {}): Promise<RunningHost> {
+  const args = [WFCTL, 'serve', '--state-dir', stateDir, '--admin', '127.0.0.1:0', ...timeoutArgs({ ...TEST_TIMEOUTS, ...timeouts }), '--log-level', 'warn', ...(config ? ['--config', config] : [])];
   const child = execa(process.execPath, args, { reject: false });
   const lines = watchLines(child.stdout!);
   const stderr = watchLines(child.stderr!);

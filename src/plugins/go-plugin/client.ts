@@ -30,7 +30,7 @@ import {
   PluginUnhealthyError,
   type WfrError,
 } from '../../errors.js';
-import type { ClientContext, PluginClient } from '../client.js';
+import { REQUEST_FIELDS, type ClientContext, type PluginClient } from '../client.js';
 import type { Manifest } from '../manifest.js';
 import { parseHandshake, type GoPluginHandshake } from './handshake.js';
 import { GO_PLUGIN_HEALTH_SERVICE, hostMethods } from './host-protos.js';
@@ -62,6 +62,9 @@ export function goPluginEnvironment(manifest: Manifest): Record<string, string> 
   };
 }
 
+/** How long a dropped connection waits for the process's exit to be noticed, to report that instead. */
+const EXIT_NOTICE_MS = 1000;
+
 type Unary = protoLoader.MethodDefinition<object, object>;
 
 export class GoPluginClient implements PluginClient {
@@ -71,6 +74,9 @@ export class GoPluginClient implements PluginClient {
   private readonly stderrTail: () => string[];
   private readonly onProtocolError: (error: WfrError) => void;
   private failure: WfrError | null = null;
+  /** Resolves when fail() is first called. */
+  private readonly failed: Promise<void>;
+  private markFailed!: () => void;
   /** Settles with the first stdout line's handshake (or the failure that came first). */
   private readonly handshake: Promise<GoPluginHandshake>;
   private resolveHandshake!: (handshake: GoPluginHandshake) => void;
@@ -93,6 +99,7 @@ export class GoPluginClient implements PluginClient {
       this.rejectHandshake = reject;
     });
     this.handshake.catch(() => {});
+    this.failed = new Promise((resolve) => (this.markFailed = resolve));
   }
 
   handleLine(line: string): void {
@@ -106,6 +113,7 @@ export class GoPluginClient implements PluginClient {
   fail(error: WfrError, { protocol = true }: { protocol?: boolean } = {}): void {
     if (this.failure) return;
     this.failure = error;
+    this.markFailed();
     this.rejectHandshake(error);
     for (const [call, reject] of this.inFlight) {
       reject(error);
@@ -153,12 +161,14 @@ export class GoPluginClient implements PluginClient {
       throw new PluginStepFailedError(this.manifest.name, step, `its input must be a JSON object (the fields of ${type.name}), got ${JSON.stringify(input)}`);
     }
     // proto-loader would drop unknown fields without a word; a typo must not silently send an empty field.
+    // The request fields the front door adds to every input go only where the message has a field for them.
     const fields = (type.field ?? []).map((field) => field.name);
-    const unknown = Object.keys(input).find((key) => !fields.includes(key));
+    const request = Object.fromEntries(Object.entries(input).filter(([key]) => fields.includes(key) || !REQUEST_FIELDS.includes(key)));
+    const unknown = Object.keys(request).find((key) => !fields.includes(key));
     if (unknown !== undefined) {
       throw new PluginStepFailedError(this.manifest.name, step, `its input has a field "${unknown}" that ${type.name} does not (its fields: ${fields.join(', ') || 'none'})`);
     }
-    return this.unary(method, method.path, input, timeoutMs);
+    return this.unary(method, method.path, request, timeoutMs);
   }
 
   requestShutdown(graceMs: number): void {
@@ -266,8 +276,10 @@ export class GoPluginClient implements PluginClient {
         this.inFlight.set(call, reject);
       });
     } catch (error) {
-      if (this.failure) throw this.failure;
       const status = error as grpc.ServiceError;
+      // A plugin that died mid-call drops the connection a moment before its exit is seen: report the exit.
+      if (status.code === grpc.status.UNAVAILABLE) await Promise.race([this.failed, new Promise((resolve) => setTimeout(resolve, EXIT_NOTICE_MS).unref())]);
+      if (this.failure) throw this.failure;
       if (status.code === grpc.status.DEADLINE_EXCEEDED) throw new PluginCallTimeoutError(this.manifest.name, label, timeoutMs);
       if (status.code === grpc.status.UNIMPLEMENTED && path !== hostMethods.healthCheck.path) {
         throw goPluginMethodMissing(this.manifest.name, this.config.service, path.split('/').pop()!, null);
