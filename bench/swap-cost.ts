@@ -2,13 +2,20 @@
  * Swap overhead and rollback speed. The floor is what no reload can avoid:
  * spawning the same plugin, completing the handshake and one health call,
  * measured with a bare script that uses no wfreload code, alternating with
- * wfreload's try-activate in the same run.
+ * wfreload's try-activate in the same run. The same again for the go-plugin
+ * example kv (examples/plugins/kv-go-*): its floor spawns the Go binary, reads
+ * its handshake line, connects and calls grpc.health.v1.Health/Check.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createOrchestrator } from '../src/index.js';
+import { createOrchestrator, type Orchestrator } from '../src/index.js';
+// Only the health message definitions; the floor uses no reload code.
+import { hostMethods } from '../src/plugins/go-plugin/host-protos.js';
 import { fakePluginDir, percentile, printTable, quick, round, saveResults, tempDir, timingRow } from './lib.js';
 
 const ROUNDS = quick ? 3 : 40;
@@ -36,6 +43,47 @@ function bare(dir: string): Promise<number> {
   });
 }
 
+const KV = ['kv-go-v1', 'kv-go-v2'].map((name) => fileURLToPath(new URL(`../examples/plugins/${name}`, import.meta.url)));
+
+/** The go-plugin floor: spawn the binary, read its handshake line, connect, Health/Check, then kill. */
+function bareGoPlugin(dir: string, dataDir: string): Promise<number> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('./plugin', [], { cwd: dir, env: { ...process.env, KV_PLUGIN_COOKIE: '5f0e3c6a-kv', PLUGIN_PROTOCOL_VERSIONS: '1', WFRELOAD_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      const client = new grpc.Client(`unix://${line.split('|')[3]}`, grpc.credentials.createInsecure());
+      const { path, requestSerialize, responseDeserialize } = hostMethods.healthCheck;
+      client.makeUnaryRequest(path, requestSerialize, responseDeserialize, { service: 'plugin' }, (error) => {
+        if (error) return reject(error);
+        const ms = performance.now() - start;
+        client.close();
+        child.once('exit', () => resolve(ms));
+        child.kill('SIGKILL');
+      });
+    });
+    child.once('error', reject);
+  });
+}
+
+/** One try-activate, timed, with the time from each slot state entered to the next added to `legs`. */
+async function timedSwap(host: Orchestrator, name: string, dir: string, legs: Map<string, number[]>) {
+  const entered: Array<[string, number]> = [];
+  const follow = host.events.subscribe((event) => {
+    if (event.type === 'transition') entered.push([event.state, performance.now()]);
+  });
+  const start = performance.now();
+  const result = await host.tryActivatePlugin(name, dir);
+  const end = performance.now();
+  follow();
+  [['call', start] as [string, number], ...entered, ['return', end] as [string, number]].forEach(([state, at], k, all) => {
+    if (k === 0) return;
+    const leg = `${all[k - 1]![0]} → ${state}`;
+    legs.set(leg, [...(legs.get(leg) ?? []), at - all[k - 1]![1]]);
+  });
+  return { ms: end - start, result };
+}
+
 // confirmMs 0: one health call after the swap, the same work the floor does once.
 const host = await createOrchestrator({ stateDir: join(work, 'state'), logger: pino({ level: 'silent' }), timeouts: { confirmMs: 0, graceMs: 500 } });
 await host.tryActivatePlugin('fake', dirs[0]!);
@@ -46,20 +94,8 @@ const rollback: number[] = [];
 const legs = new Map<string, number[]>();
 for (let i = 0; i < ROUNDS; i++) {
   floor.push(await bare(dirs[(i + 1) % 2]!));
-  const entered: Array<[string, number]> = [];
-  const follow = host.events.subscribe((event) => {
-    if (event.type === 'transition') entered.push([event.state, performance.now()]);
-  });
-  const start = performance.now();
-  const result = await host.tryActivatePlugin('fake', dirs[(i + 1) % 2]!);
-  const end = performance.now();
-  safe.push(end - start);
-  follow();
-  [['call', start] as [string, number], ...entered, ['return', end] as [string, number]].forEach(([state, at], k, all) => {
-    if (k === 0) return;
-    const leg = `${all[k - 1]![0]} → ${state}`;
-    legs.set(leg, [...(legs.get(leg) ?? []), at - all[k - 1]![1]]);
-  });
+  const { ms, result } = await timedSwap(host, 'fake', dirs[(i + 1) % 2]!, legs);
+  safe.push(ms);
   if (result.outcome !== 'activated') throw new Error(`swap ${i} was ${result.outcome}`);
   // Rollback speed: from entering rollingBack (the probe has failed) to the result being returned.
   let failedAt = 0;
@@ -73,20 +109,41 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 await host.close();
 
+// The go-plugin example, when it is built (npm run examples:install).
+const goFloor: number[] = [];
+const goSafe: number[] = [];
+const goLegs = new Map<string, number[]>();
+if (KV.every((dir) => existsSync(join(dir, 'plugin')))) {
+  const goHost = await createOrchestrator({ stateDir: join(work, 'state-go'), logger: pino({ level: 'silent' }), timeouts: { confirmMs: 0, graceMs: 500 } });
+  await goHost.tryActivatePlugin('kv', KV[0]!);
+  for (let i = 0; i < ROUNDS; i++) {
+    goFloor.push(await bareGoPlugin(KV[(i + 1) % 2]!, work));
+    const { ms, result } = await timedSwap(goHost, 'kv', KV[(i + 1) % 2]!, goLegs);
+    goSafe.push(ms);
+    if (result.outcome !== 'activated') throw new Error(`go-plugin swap ${i} was ${result.outcome}: ${result.error?.message}`);
+  }
+  await goHost.close();
+} else {
+  console.log('go-plugin rows skipped: examples/plugins/kv-go-* are not built (npm run examples:install needs Go and go-plugin)');
+}
+
 const rows = [timingRow('floor: spawn + initialize + health (bare script)', floor), timingRow('wfreload try-activate (stage → drain, real swap)', safe), timingRow('rollback: probe failed → candidate reaped, result back', rollback)];
-printTable('Swap overhead and rollback speed, measured alternately in one run', rows);
+const goRows = goFloor.length > 0 ? [timingRow('go-plugin floor: spawn + handshake line + Health/Check (kv binary)', goFloor), timingRow('go-plugin: wfreload try-activate of kv (stage → drain)', goSafe)] : [];
+printTable('Swap overhead and rollback speed, measured alternately in one run', [...rows, ...goRows]);
 // What each leg does (the slot's work for the state it leaves): see docs/benchmarks.md.
 printTable(
   'Where a try-activate spends its time (p50 of each leg, same runs)',
-  [...legs].map(([leg, values]) => ({ leg, p50_ms: round(percentile(values, 50), 2) })),
+  [...legs].map(([leg, values]) => ({ leg, p50_ms: round(percentile(values, 50), 2), ...(goLegs.has(leg) ? { go_plugin_p50_ms: round(percentile(goLegs.get(leg)!, 50), 2) } : {}) })),
 );
 const ratio50 = round(rows[1]!.p50_ms / rows[0]!.p50_ms, 2);
 const ratio99 = round(rows[1]!.p99_ms / rows[0]!.p99_ms, 2);
-console.log(`\nsummary: try-activate / floor = ${ratio50} at p50 (target ≤ 1.15: ${ratio50 <= 1.15 ? 'met' : 'NOT met'}), ${ratio99} at p99; rollback p50 ${rows[2]!.p50_ms} ms`);
+const goRatio50 = goRows.length > 0 ? round(goRows[1]!.p50_ms / goRows[0]!.p50_ms, 2) : null;
+console.log(`\nsummary: try-activate / floor = ${ratio50} at p50 (target ≤ 1.15: ${ratio50 <= 1.15 ? 'met' : 'NOT met'}), ${ratio99} at p99; rollback p50 ${rows[2]!.p50_ms} ms${goRatio50 === null ? '' : `; go-plugin try-activate / floor = ${goRatio50} at p50`}`);
 await saveResults('swapCost', {
   rounds: ROUNDS,
   rows,
   ratioP50: ratio50,
   ratioP99: ratio99,
+  goPlugin: goRows.length > 0 ? { rows: goRows, ratioP50: goRatio50 } : null,
   legsP50: Object.fromEntries([...legs].map(([leg, values]) => [leg, round(percentile(values, 50), 2)])),
 });

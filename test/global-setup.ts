@@ -51,7 +51,7 @@ function processesOfRun(runId: string): Array<{ pid: number; command: string }> 
 export default async function setup(): Promise<() => Promise<void>> {
   // The MCP example plugins wrap published npm packages, installed inside each plugin directory.
   const examples = await execa(process.execPath, ['examples/plugins/install.mjs'], { cwd: root, reject: false, all: true });
-  if (examples.exitCode !== 0) throw new Error(`npm run examples:install failed, so the MCP tests cannot run:\n${examples.all}`);
+  if (examples.exitCode !== 0) throw new Error(`npm run examples:install failed, so the MCP and go-plugin tests cannot run:\n${examples.all}`);
   const build = await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, reject: false, all: true });
   if (build.exitCode !== 0) throw new Error(`npm run build failed, so the tests cannot run the compiled wfctl:\n${build.all}`);
 

@@ -45,4 +45,15 @@ describe('wfctl loads only what a command needs', () => {
     expect(exitCode).toBe(0);
     expect(modules.filter((url) => HOST_MODULES.test(url))).toEqual(expect.arrayContaining([expect.stringMatching(/node_modules\/xstate\//), expect.stringMatching(/dist\/src\/orchestrator\/orchestrator\.js$/)]));
   });
+
+  it('a protocol\'s libraries load only with a plugin of that protocol: gRPC for go-plugin, not for a wfreload plugin', async () => {
+    const PROTOCOL_MODULES = /node_modules\/(@grpc|protobufjs|@modelcontextprotocol)\//;
+    const native = await modulesLoadedBy('plugin', 'check', join(EXAMPLES, 'greeter-v1'));
+    expect(native.exitCode).toBe(0);
+    expect(native.modules.filter((url) => PROTOCOL_MODULES.test(url))).toEqual([]);
+    const goPlugin = await modulesLoadedBy('plugin', 'check', join(EXAMPLES, 'kv-go-v1'));
+    expect(goPlugin.exitCode).toBe(0);
+    expect(goPlugin.modules.some((url) => /node_modules\/@grpc\/grpc-js\//.test(url))).toBe(true);
+    expect(goPlugin.modules.filter((url) => /@modelcontextprotocol/.test(url))).toEqual([]);
+  });
 });

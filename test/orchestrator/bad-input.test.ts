@@ -6,6 +6,9 @@ import { InvalidArgumentError, ReloadInProgressError, UnknownPluginError, Unknow
 import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
 
+/** A valid goPlugin section, for the malformed go-plugin manifests below. */
+const GO_PLUGIN = { magicCookie: { key: 'KV_COOKIE', value: 'x' }, appProtocolVersions: [1], protoFiles: ['kv.proto'], service: 'kv.KV', steps: { get: { method: 'Get' } } };
+
 describe('bad input to the library API', () => {
   let t: TestHost;
   let marker: string;
@@ -69,6 +72,14 @@ describe('bad input to the library API', () => {
     ['MCP without serverInfo', { name: 'fake', version: '1.0.0', protocol: 'mcp', command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /an MCP plugin must declare "serverInfo"/],
     ['MCP with protocolVersion', { name: 'fake', version: '1.0.0', protocol: 'mcp', protocolVersion: 1, serverInfo: { name: 's', version: '1' }, command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /negotiates its own in initialize, so remove it/],
     ['serverInfo without MCP', { name: 'fake', version: '1.0.0', protocolVersion: 1, serverInfo: { name: 's', version: '1' }, command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /"serverInfo" is for MCP plugins only/],
+    ['go-plugin without goPlugin', { name: 'fake', version: '1.0.0', protocol: 'go-plugin', command: ['./plugin'], contract: { steps: [{ type: 'get' }] } }, /a go-plugin plugin must declare "goPlugin"/],
+    ['goPlugin without go-plugin', { name: 'fake', version: '1.0.0', protocolVersion: 1, goPlugin: GO_PLUGIN, command: ['node'], contract: { steps: [{ type: 'get' }] } }, /"goPlugin" is for go-plugin plugins only/],
+    ['a go-plugin step without a method', { name: 'fake', version: '1.0.0', protocol: 'go-plugin', goPlugin: GO_PLUGIN, command: ['./plugin'], contract: { steps: [{ type: 'get' }, { type: 'put' }] } }, /contract step "put" has no method: add "put": \{"method": "…"\} to goPlugin\.steps/],
+    ['a go-plugin method for no step', { name: 'fake', version: '1.0.0', protocol: 'go-plugin', goPlugin: { ...GO_PLUGIN, steps: { get: { method: 'Get' }, del: { method: 'Delete' } } }, command: ['./plugin'], contract: { steps: [{ type: 'get' }] } }, /goPlugin\.steps maps "del", which contract\.steps does not declare/],
+    ['a proto file outside the plugin', { name: 'fake', version: '1.0.0', protocol: 'go-plugin', goPlugin: { ...GO_PLUGIN, protoFiles: ['../kv.proto'] }, command: ['./plugin'], contract: { steps: [{ type: 'get' }] } }, /must be a path inside the plugin directory/],
+    ['a magic cookie named like go-plugin\'s own variables', { name: 'fake', version: '1.0.0', protocol: 'go-plugin', goPlugin: { ...GO_PLUGIN, magicCookie: { key: 'PLUGIN_COOKIE', value: 'x' } }, command: ['./plugin'], contract: { steps: [{ type: 'get' }] } }, /names starting with WFRELOAD_ or PLUGIN_/],
+    ['no app protocol version', { name: 'fake', version: '1.0.0', protocol: 'go-plugin', goPlugin: { ...GO_PLUGIN, appProtocolVersions: [] }, command: ['./plugin'], contract: { steps: [{ type: 'get' }] } }, /must list at least one version/],
+    ['a service name that is not one', { name: 'fake', version: '1.0.0', protocol: 'go-plugin', goPlugin: { ...GO_PLUGIN, service: 'kv/KV' }, command: ['./plugin'], contract: { steps: [{ type: 'get' }] } }, /fully qualified gRPC service name/],
     ['an env name that is not one', { name: 'fake', version: '1.0.0', protocolVersion: 1, env: { 'MY-VAR': 'x' }, command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /must be a variable name/],
     ['an env name of the host', { name: 'fake', version: '1.0.0', protocolVersion: 1, env: { WFRELOAD_DATA_DIR: '/tmp' }, command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /names starting with WFRELOAD_ are the host's own/],
     ['an env value naming another variable', { name: 'fake', version: '1.0.0', protocolVersion: 1, env: { DB: '${HOME}/db' }, command: ['node'], contract: { steps: [{ type: 'echo' }] } }, /only \$\{WFRELOAD_DATA_DIR\} is expanded/],
