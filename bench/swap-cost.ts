@@ -45,11 +45,11 @@ function bare(dir: string): Promise<number> {
 
 const KV = ['kv-go-v1', 'kv-go-v2'].map((name) => fileURLToPath(new URL(`../examples/plugins/${name}`, import.meta.url)));
 
-/** The go-plugin floor: spawn the binary, read its handshake line, connect, Health/Check, then kill. */
+/** The go-plugin floor: spawn the binary, read its handshake line, connect, Health/Check, then kill (its socket, left behind, goes with `dataDir`). */
 function bareGoPlugin(dir: string, dataDir: string): Promise<number> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('./plugin', [], { cwd: dir, env: { ...process.env, KV_PLUGIN_COOKIE: '5f0e3c6a-kv', PLUGIN_PROTOCOL_VERSIONS: '1', WFRELOAD_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('./plugin', [], { cwd: dir, env: { ...process.env, KV_PLUGIN_COOKIE: '5f0e3c6a-kv', PLUGIN_PROTOCOL_VERSIONS: '1', WFRELOAD_DATA_DIR: dataDir, TMPDIR: dataDir }, stdio: ['ignore', 'pipe', 'ignore'] });
     const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => {
       const client = new grpc.Client(`unix://${line.split('|')[3]}`, grpc.credentials.createInsecure());
