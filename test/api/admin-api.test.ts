@@ -19,6 +19,7 @@ import {
   statusSchema,
 } from '../../src/api/schemas.js';
 import { writeConfig, writeRawConfig } from '../helpers/configs.js';
+import { sseReader, type SseEvent } from '../helpers/sse.js';
 import { openTestHost, type TestHost } from '../helpers/host.js';
 import { makePluginDir, type FakePluginSpec } from '../helpers/plugin-dirs.js';
 
@@ -358,34 +359,6 @@ describe('GET /api/v1/metrics', () => {
     expect(sample(text, 'wfreload_plugin_up{plugin="other",version="3.0.0"}')).toBeUndefined();
   });
 });
-
-/** One server-sent event; `data` is the parsed JSON. */
-interface SseEvent {
-  event: string;
-  data: unknown;
-}
-
-/** Reads events one by one from an SSE body; comments (keep-alives) are skipped. */
-function sseReader(body: ReadableStream<Uint8Array>): () => Promise<SseEvent> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  return async function next() {
-    for (;;) {
-      const end = buffer.indexOf('\n\n');
-      if (end >= 0) {
-        const lines = buffer.slice(0, end).split('\n').filter((line) => !line.startsWith(':'));
-        buffer = buffer.slice(end + 2);
-        if (lines.length === 0) continue;
-        const field = (name: string) => lines.filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).replace(/^ /, ''));
-        return { event: field('event')[0] ?? 'message', data: JSON.parse(field('data').join('\n')) };
-      }
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`the event stream ended; unread: ${JSON.stringify(buffer)}`);
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
-    }
-  };
-}
 
 describe('GET /api/v1/events', () => {
   it('streams the transitions of a reload in order, then its result, and inspection snapshots of the slot actor', async () => {

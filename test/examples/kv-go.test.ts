@@ -16,6 +16,7 @@ import { isAlive } from '../helpers/host.js';
 import { EXAMPLES, tempDir } from '../helpers/plugin-dirs.js';
 import { processesUnder } from '../helpers/resources.js';
 import { startServe, wfctl, type RunningHost } from '../helpers/serve.js';
+import { sseReader, type SseEvent } from '../helpers/sse.js';
 import { scaled } from '../helpers/slowdown.js';
 
 const V1 = join(EXAMPLES, 'kv-go-v1');
@@ -107,8 +108,21 @@ describe('the go-plugin example kv, hosted and reloaded safely', () => {
     expect(JSON.parse(putLine!.line)).toMatchObject({ '@level': 'info', '@module': 'kv', key: 'colour' });
   });
 
-  it('swaps 1.0.0 → 2.0.0 through `wfctl plugin try-activate` under 8 callers with 0 failed requests; the data stays', async () => {
+  it('swaps 1.0.0 → 2.0.0 through `wfctl plugin try-activate` under 8 callers with 0 failed requests; the data stays; the live view\'s feed follows it', async () => {
     const before = await kv();
+    // What the live view follows: the slot's transitions and actor snapshots, and the result.
+    const token = (await readFile(join(stateDir, 'admin.token'), 'utf8')).trim();
+    const abort = new AbortController();
+    const feed = await fetch(`http://${host.admin}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+    const next = sseReader(feed.body!);
+    expect((await next()).event).toBe('hello');
+    const seen: SseEvent[] = [];
+    const followed = (async () => {
+      for (let event = await next(); ; event = await next()) {
+        seen.push(event);
+        if (event.event === 'reload') return;
+      }
+    })();
     const load = startCallers(8, () => front('/kv/colour'), ({ status, body }) => (status === 200 && body.value === 'green' ? null : `${status} ${JSON.stringify(body)}`));
     const swap = await run('plugin', 'try-activate', 'kv', V2, '--json');
     const during = load.answered;
@@ -116,6 +130,13 @@ describe('the go-plugin example kv, hosted and reloaded safely', () => {
     const result = JSON.parse(swap.stdout);
     expect(swap.exitCode, swap.stdout).toBe(0);
     expect(result).toMatchObject({ outcome: 'activated', previous: { version: '1.0.0', pid: before.pid }, active: { version: '2.0.0' } });
+    await followed;
+    abort.abort();
+    const transitions = seen.filter((e) => e.event === 'transition').map((e) => e.data as { target: string; state: string });
+    expect(transitions.every((e) => e.target === 'plugin:kv')).toBe(true);
+    expect(transitions.map((e) => e.state)).toEqual(['staging', 'staged', 'candidateStarted', 'handshaked', 'healthy', 'probed', 'confirming', 'draining', 'active']);
+    const snapshots = seen.filter((e) => e.event === 'inspect').map((e) => e.data as { actorId: string; state: unknown });
+    expect(snapshots.filter((e) => e.actorId === 'plugin:kv').at(-1)?.state).toBe('active');
     expect(load.failures).toEqual([]);
     expect(during).toBeGreaterThan(10);
     expect(isAlive(before.pid)).toBe(false);
