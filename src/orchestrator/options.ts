@@ -58,6 +58,8 @@ const optionsSchema = z.strictObject({
   stderrTailLines: z.number().int().positive().max(1000).default(20),
   /** stderr lines kept per plugin name, across its versions, for `wfctl plugin logs`. */
   logLines: z.number().int().positive().max(100_000).default(1000),
+  /** How often results the journal refused (a full or read-only disk) are tried again. */
+  journalRetryMs: z.number().int().positive().default(1000),
   logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && 'child' in value).optional(),
   /** Receives every XState inspection event of the root `orchestrator` actor and its children (`engine`, `plugin:NAME`) and their work actors: live views. */
   inspect: z.custom<(event: InspectionEvent) => void>((value) => typeof value === 'function').optional(),

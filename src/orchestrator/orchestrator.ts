@@ -25,6 +25,7 @@ import { EngineRuntime } from './engine-runtime.js';
 import { HostEvents } from './host-events.js';
 import { IntentLog } from './intent-log.js';
 import { recoverAndStart } from './recovery.js';
+import { ResultJournal } from './result-journal.js';
 import { engineInfoOf, engineWorkOf, pluginCandidateOf, pluginWorkOf, runReload, versionOf, type RunDeps } from './run-reload.js';
 import { pluginStatuses, type PluginStatus } from './status.js';
 import { pruneSelection, rollbackTarget, stagedVersions, type PruneResult, type StagedVersion } from './versions.js';
@@ -51,6 +52,8 @@ export class Orchestrator {
   private closed = false;
   /** The intent record of each reload in progress (what a restart after a crash must release). */
   private readonly intents: IntentLog;
+  /** The history's writer, with the results a failing disk has not taken yet. */
+  private readonly journal: ResultJournal;
   /** requestId → the reload it started, while it runs (null until admitted). */
   private readonly requests = new Map<string, { target: string; reloadId: string | null }>();
 
@@ -60,6 +63,7 @@ export class Orchestrator {
     this.store.journalMaxBytes = options.journalMaxBytes;
     this.host = new PluginHost(options);
     this.intents = new IntentLog(this.store.root, (path) => this.store.toStatePath(path), options.logger);
+    this.journal = new ResultJournal(this.store, options.logger, options.journalRetryMs);
     // The one writer of the registry's pointer, claimed here so that no one else can: handed to the slot work only.
     this.pointer = this.host.claimPointer();
     this.engines = new EngineRuntime(this.host, this.pointer, this.store, options);
@@ -414,7 +418,7 @@ export class Orchestrator {
 
   /** Every journaled reload result, oldest first. */
   history(): Promise<ReloadResult[]> {
-    return this.store.readJournal<ReloadResult>();
+    return this.journal.history();
   }
 
   /** Stop every plugin (gracefully, then by force) and the slot actors. */
@@ -428,6 +432,7 @@ export class Orchestrator {
     await this.pruning;
     await this.engines.close();
     await this.host.stopAll();
+    await this.journal.close();
     await this.store.close();
   }
 
@@ -461,12 +466,8 @@ export class Orchestrator {
     }
     const level = isSuccess(result.outcome) ? 'info' : 'warn';
     this.options.logger[level]({ reloadId: result.id, target: result.target, outcome: result.outcome }, formatReloadResult(result));
-    try {
-      await this.store.appendJournal(result);
-    } catch (error) {
-      this.options.logger.error({ reloadId: result.id, err: toErrorInfo(error) }, 'could not journal the reload result');
-    }
-    // Told after it is journaled: an observer that hears of a result finds it in the history.
+    // Told after it is journaled, or kept where history() finds it when the disk refuses it: an observer that hears of a result finds it in the history.
+    await this.journal.append(result);
     this.events.emit({ type: 'reload', result });
   }
 }

@@ -5,25 +5,32 @@
  * journal. The reload ends with a coded error, what serves and active.json
  * stay as they were, and once the disk is back the next reload works.
  */
-import { readdir } from 'node:fs/promises';
+import { execa } from 'execa';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAdminApi, startAdminServer } from '../../src/api/index.js';
+import type { ReloadResult } from '../../src/index.js';
 import { setDiskFault, type DiskFaultCode } from '../../src/store/index.js';
 import { writeConfig } from '../helpers/configs.js';
 import { openTestHost, type TestHost } from '../helpers/host.js';
 import { makePluginDir } from '../helpers/plugin-dirs.js';
 import { pluginChildPids } from '../helpers/resources.js';
+import { WFCTL } from '../helpers/serve.js';
+
+const TOKEN = 'test-token-0123456789abcdef';
 
 const CODES: DiskFaultCode[] = ['ENOSPC', 'EROFS', 'EACCES'];
 
 describe('disk faults', () => {
   let t: TestHost;
   beforeEach(async () => {
-    t = await openTestHost();
+    t = await openTestHost({ journalRetryMs: 20 });
     expect((await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }))).outcome).toBe('activated');
   });
   afterEach(async () => {
     setDiskFault('stage', null);
+    setDiskFault('journal', null);
     await t.close();
   });
 
@@ -67,15 +74,62 @@ describe('disk faults', () => {
     setDiskFault('marker', null);
   });
 
-  it('the journal append on EROFS: the swap stands (it happened), the host logs that the result could not be journaled and keeps serving; once the disk is back, results are journaled again', async () => {
-    setDiskFault('journal', 'EROFS');
+  it('the journal append fails after the swap: the answer, the SSE event and `wfctl reloads ID` agree, while the disk refuses writes and after a restart once it takes them again', async () => {
+    const api = await createAdminApi(t.host, TOKEN);
+    const server = await startAdminServer(api, '127.0.0.1:0');
+    const show = async (id: string) => {
+      const run = await execa(process.execPath, [WFCTL, 'reloads', id, '--json', '--admin', server.address, '--token', TOKEN], { reject: false });
+      expect(run.exitCode, run.stderr).toBe(0);
+      return JSON.parse(run.stdout);
+    };
+    try {
+      const announced: ReloadResult[] = [];
+      const off = t.host.events.subscribe((event) => event.type === 'reload' && announced.push(event.result));
+      setDiskFault('journal', 'EROFS');
+      const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }));
+      off();
+      // The swap stands (it happened); the result waits in memory, and everything that tells of it agrees.
+      expect(result.outcome).toBe('activated');
+      expect(t.logs.find((line) => line.reloadId === result.id && String(line.msg).startsWith('could not journal reload result'))).toMatchObject({ err: { code: 'WFR_STATE_WRITE_FAILED' } });
+      expect(announced).toEqual([result]);
+      expect(await show(result.id)).toEqual(JSON.parse(JSON.stringify(result)));
+      expect(await t.host.invoke('fake', 'echo', {})).toMatchObject({ version: '2.0.0' });
+
+      // The disk takes writes again: the next result goes in after it, in order, and a restart finds both.
+      setDiskFault('journal', null);
+      const next = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.1' }));
+      const ids = (await t.host.history()).map((r) => r.id);
+      expect(ids.slice(-2)).toEqual([result.id, next.id]);
+    } finally {
+      await server.close();
+    }
+    // A restart on the same state directory (afterEach removes it, with the first host).
+    await t.host.close();
+    const restarted = await openTestHost({}, t.stateDir);
+    const server2 = await startAdminServer(await createAdminApi(restarted.host, TOKEN), '127.0.0.1:0');
+    try {
+      const [first, second] = (await restarted.host.history()).filter((r) => r.outcome === 'activated' && r.kind === 'plugin').slice(-2);
+      const run = await execa(process.execPath, [WFCTL, 'reloads', first!.id, '--json', '--admin', server2.address, '--token', TOKEN], { reject: false });
+      expect(JSON.parse(run.stdout)).toMatchObject({ id: first!.id, outcome: 'activated', active: { version: '2.0.0' } });
+      expect(second).toMatchObject({ active: { version: '2.0.1' } });
+    } finally {
+      await server2.close();
+      await restarted.close();
+    }
+  });
+
+  it('a result the disk refuses is written by the retry, without another reload', async () => {
+    setDiskFault('journal', 'ENOSPC');
     const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }));
     expect(result.outcome).toBe('activated');
-    expect(t.logs.find((line) => line.msg === 'could not journal the reload result')).toMatchObject({ reloadId: result.id, err: { code: 'WFR_STATE_WRITE_FAILED' } });
-    expect((await t.host.history()).map((r) => r.id)).not.toContain(result.id);
-    expect(await t.host.invoke('fake', 'echo', {})).toMatchObject({ version: '2.0.0' });
+    const journal = join(t.stateDir, 'journal.ndjson');
+    expect(await readFile(journal, 'utf8')).not.toContain(result.id);
     setDiskFault('journal', null);
-    const next = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.1' }));
-    expect((await t.host.history()).at(-1)!.id).toBe(next.id);
+    // journalRetryMs is short in tests; wait for the line to land.
+    for (;;) {
+      if ((await readFile(journal, 'utf8')).includes(result.id)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await t.host.history()).filter((r) => r.id === result.id)).toHaveLength(1);
   });
 });
