@@ -264,6 +264,26 @@ export class PluginGrpcError extends WfrError {
   }
 }
 
+export class PluginRequiresMoreError extends WfrError {
+  readonly code = 'WFR_PLUGIN_REQUIRES_MORE';
+  constructor(plugin: string, version: string, limit: string, required: number, allowed: number) {
+    super(
+      `Plugin "${plugin}" ${version} requires ${limit} ${required} (plugin.json "requires"), but the engine config allows it ${allowed} (plugins.${plugin}.limits.${limit}). Raise the limit in the config, or stage a version that needs less.`,
+      { plugin, version, limit, required, allowed },
+    );
+  }
+}
+
+export class PluginLimitExceededError extends WfrError {
+  readonly code = 'WFR_PLUGIN_LIMIT_EXCEEDED';
+  constructor(plugin: string, pid: number, limit: string, allowed: string, peak: string, during: string) {
+    super(
+      `Plugin "${plugin}" (pid ${pid}) exceeded its limit ${limit} (${allowed}) during ${during}: the kernel stopped it at a peak of ${peak}. Raise plugins.${plugin}.limits.${limit} in the engine config, or fix what the plugin uses.`,
+      { plugin, pid, limit, allowed, peak, during },
+    );
+  }
+}
+
 export class PluginUnhealthyError extends WfrError {
   readonly code = 'WFR_PLUGIN_UNHEALTHY';
   constructor(plugin: string, reply: unknown, expected: { check: string; answer: unknown } = { check: 'health', answer: { status: 'ok' } }) {

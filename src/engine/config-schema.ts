@@ -3,6 +3,7 @@
  * the file, e.g. `pipelines[2].steps[0].use`. docs/config.md is the reference.
  */
 import { z } from 'zod';
+import { limitsSchema } from '../plugins/limits.js';
 import { pluginNameSchema } from '../plugins/manifest.js';
 
 export const BUILTIN_STEPS = ['set', 'respond', 'fail'] as const;
@@ -53,6 +54,8 @@ export const probeSchema = z.strictObject({
 export const pluginRefSchema = z.strictObject({
   /** The plugin directory, relative to the config file. */
   dir: z.string().min(1),
+  /** Resource limits for its processes, enforced by the kernel (docs/operations.md#resource-limits). */
+  limits: limitsSchema.optional(),
 });
 
 export const engineConfigSchema = z.strictObject({

@@ -20,6 +20,7 @@ import { revertPending, writeFileAtomic, type StateStore } from '../store/index.
 /** The pending-swap key of config reloads (the config reload target). */
 const CONFIG_PENDING = 'config';
 import type { NormalizedOptions } from './options.js';
+import { checkRequirements } from '../plugins/limits.js';
 import type { PluginHost, PointerWriter } from './plugin-host.js';
 import { readManifest } from '../plugins/index.js';
 
@@ -54,6 +55,8 @@ export class EngineRuntime {
     private readonly store: StateStore,
     private readonly options: NormalizedOptions,
   ) {
+    // A plugin started outside a config reload (its own reload, a restart) runs under the active config's limits.
+    host.activeLimits = (name) => this.engine?.loaded.config.plugins[name]?.limits;
     // Bound at arrival: a request keeps the engine it started on, whatever swaps happen meanwhile.
     this.frontDoor = new FrontDoor((req, res) => {
       const engine = this.engine;
@@ -154,8 +157,11 @@ export class EngineRuntime {
     const created: string[] = [];
     try {
       for (const [name, dir] of Object.entries(loaded.pluginDirs)) {
-        const { manifest: _manifest, ...staged } = await this.store.stagePlugin(name, dir, readManifest);
+        const { manifest, ...staged } = await this.store.stagePlugin(name, dir, readManifest);
         if (staged.createdByReload) created.push(staged.dir);
+        const limits = loaded.config.plugins[name]?.limits;
+        checkRequirements(name, manifest.version, manifest.requires, limits);
+        this.host.setCandidateLimits(staged.dir, limits);
         const running = this.host.activeRef(name);
         // The same bytes already run: share that process rather than start a twin.
         if (running && running.digest === staged.digest && this.host.processes.get(running.instanceId)?.alive) build.bindings.set(name, running);

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import { PluginFailedError, ProbeFailedError, UnknownPluginError } from '../errors.js';
 import { PluginProcess, readManifest, type ExitInfo, type Manifest } from '../plugins/index.js';
+import type { PluginLimits } from '../plugins/limits.js';
 import { processStartTicks, removeProcessRecord, writeProcessRecord, type StagedPluginDir } from '../store/index.js';
 import type { NormalizedOptions } from './options.js';
 import type { VersionInfo } from './reload-result.js';
@@ -218,6 +219,22 @@ export class PluginHost {
     this.manifests.set(dir, manifest);
   }
 
+  /** The active engine config's limits for a plugin name (EngineRuntime sets this). */
+  activeLimits: (name: string) => PluginLimits | undefined = () => undefined;
+  /** Limits of a config reload's candidate, by staged directory: its plugins start under those, not the active config's. */
+  private readonly candidateLimits = new Map<string, PluginLimits | undefined>();
+
+  setCandidateLimits(dir: string, limits: PluginLimits | undefined): void {
+    this.candidateLimits.set(dir, limits);
+  }
+
+  private limitsFor(name: string, dir: string): PluginLimits | undefined {
+    if (!this.candidateLimits.has(dir)) return this.activeLimits(name);
+    const limits = this.candidateLimits.get(dir);
+    this.candidateLimits.delete(dir);
+    return limits;
+  }
+
   async launch(staged: Pick<StagedPluginDir, 'dir' | 'digest'>): Promise<PluginRef> {
     const manifest = this.manifests.get(staged.dir) ?? (await readManifest(staged.dir));
     this.manifests.set(staged.dir, manifest);
@@ -233,12 +250,13 @@ export class PluginHost {
       logger: this.options.logger,
       limits: { maxLineBytes: this.options.maxLineBytes, stderrTailLines: this.options.stderrTailLines },
       onStderrLine: (line) => this.logLine(manifest.name, manifest.version, launched?.pid ?? 0, line),
+      resources: this.limitsFor(manifest.name, staged.dir),
     });
     launched = process;
     this.processes.set(process.instanceId, process);
     // So that a host that dies leaves no plugin running that would not notice (recovery.ts).
     const stateDir = resolve(this.options.stateDir);
-    await writeProcessRecord(stateDir, { pid: process.pid, startTicks: await processStartTicks(process.pid), plugin: manifest.name, version: manifest.version, tempDirs: [...process.tempDirs] }).catch((error: unknown) =>
+    await writeProcessRecord(stateDir, { pid: process.pid, startTicks: await processStartTicks(process.pid), plugin: manifest.name, version: manifest.version, tempDirs: [...process.tempDirs], cgroups: [...process.cgroupDirs] }).catch((error: unknown) =>
       this.options.logger.warn({ plugin: manifest.name, pid: process.pid, err: error }, 'could not write the process record; a crash of this host could leave the process running'),
     );
     void process.released.then(() => removeProcessRecord(stateDir, process.pid)).catch(() => {});

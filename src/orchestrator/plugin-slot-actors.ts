@@ -9,6 +9,7 @@ import { CleanupFailedError, ConfirmFailedError, RestartSupersededError, toError
 import { revertPending, type StateStore } from '../store/index.js';
 import { faults } from './faults.js';
 import type { NormalizedOptions } from './options.js';
+import { checkRequirements } from '../plugins/limits.js';
 import type { PluginHost, PointerWriter } from './plugin-host.js';
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import type { EngineRuntime } from './engine-runtime.js';
@@ -48,6 +49,12 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
       stageCandidate: fromWork(async ({ name, request }) => {
         const staged = await store.stagePlugin(name, request.sourceDir, readManifest);
         const { manifest, ...plain } = staged;
+        try {
+          checkRequirements(name, manifest.version, manifest.requires, host.activeLimits(name));
+        } catch (error) {
+          if (plain.createdByReload) await store.removeStagedPlugin(plain.dir);
+          throw error;
+        }
         host.rememberManifest(plain.dir, manifest);
         // The active version, byte for byte (the digest covers plugin.json, so name and version too), and serving.
         if (host.isServing(name, plain.digest)) return { type: 'ALREADY_ACTIVE' };
@@ -58,7 +65,8 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
 
       watchCandidate: fromWork(async ({ candidate }) => {
         const process = host.process(candidate);
-        await process.exited;
+        // Released, not just exited: by then a limit the kernel enforced is known (the OOM kill is not a crash).
+        await process.released;
         return { type: 'CANDIDATE_EXITED', error: process.exitError('the reload')!.toJSON() };
         // Lasts as long as its state: no bound.
       }, { name: 'watch' }),

@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { RecoveredUnconfirmedError, ReloadInterruptedError, toErrorInfo, type ErrorInfo } from '../errors.js';
 import { killStaleGroup } from '../plugins/index.js';
+import { removeCgroups } from '../plugins/cgroup.js';
 import type { StagedPlugin } from '../../machines/plugin-slot.js';
 import { readIntents, readProcessRecords, removeIntent, removeProcessRecord, removeIntentDebris, revertPending, type ActiveMarker, type Intent, type PendingSwap, type StateStore } from '../store/index.js';
 import { engineWorkOf, pluginWorkOf } from './run-reload.js';
@@ -98,6 +99,7 @@ async function releaseStaleProcesses(store: StateStore, logger: Logger): Promise
       const killed = await killStaleGroup(record.pid, record.startTicks);
       // Only directories the host makes itself (protocols.ts), whatever a damaged record says.
       for (const dir of record.tempDirs.filter((path) => /^wfr-gp-[^/]+$/.test(basename(path)))) await rm(dir, { recursive: true, force: true });
+      await removeCgroups(record.cgroups ?? []);
       if (killed.length > 0) logger.warn({ plugin: record.plugin, version: record.version, killed }, `killed plugin ${record.plugin} ${record.version}'s process group ${record.pid}, left running by a host that died`);
     }
     await removeProcessRecord(store.root, pid);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ManifestInvalidError, PluginDirUnreadableError } from '../errors.js';
 import { PROTOCOL_VERSION } from './cookie.js';
 import { findProtoKey } from '../util/find-proto-key.js';
+import { requiresSchema } from './limits.js';
 
 export const MANIFEST_FILE = 'plugin.json';
 
@@ -119,6 +120,8 @@ export const manifestSchema = z.strictObject({
   /** file (relative to the plugin directory) → lowercase hex sha256; verified on the staged copy. */
   sha256: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')).optional(),
   probe: z.array(manifestProbeSchema).optional(),
+  /** What the plugin needs to run; a config whose limits allow less rejects it at stage. */
+  requires: requiresSchema.optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -7,11 +7,13 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
-import { PluginCommandNotFoundError, PluginExitedError, PluginProtocolError, UnknownStepError, type WfrError } from '../errors.js';
+import { PluginCommandNotFoundError, PluginExitedError, PluginLimitExceededError, PluginProtocolError, UnknownStepError, type WfrError } from '../errors.js';
 import type { PluginClient } from './client.js';
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from './cookie.js';
 import { pluginEnvironment, type Manifest } from './manifest.js';
 import { loadProtocol, type Protocol } from './protocols.js';
+import { createCgroup, removeCgroups, type PluginCgroup } from './cgroup.js';
+import { noLimits, type PluginLimits } from './limits.js';
 import { resolveCommand } from './resolve-command.js';
 import { createLineSplitter } from './rpc/line-splitter.js';
 import { createLineWriter, type LineWriter } from './rpc/line-writer.js';
@@ -61,6 +63,28 @@ export interface LaunchOptions {
   limits: ProcessLimits;
   /** Told each stderr line as it arrives (the host's per-plugin log). */
   onStderrLine?: (line: string) => void;
+  /** The engine config's resource limits for this plugin (plugins.NAME.limits). */
+  resources?: PluginLimits;
+}
+
+/** How the kernel holds a plugin process to its limits. */
+export interface Enforcement {
+  /** `cgroup v2` / `cgroup v1` for memory, processes and CPU, or why there is none. */
+  cgroup: string | null;
+  /** RLIMIT_NOFILE, set at spawn. */
+  openFiles: number | null;
+}
+
+/** Joins the cgroups (before the program runs, so everything it starts is in them too), then runs it. */
+const JOIN_CGROUPS = 'for f in $WFR_CGROUP_PROCS; do echo $$ > "$f" || exit 97; done; unset WFR_CGROUP_PROCS; exec "$@"';
+const MiB = 1024 * 1024;
+
+/** argv that applies `resources` to the process before the plugin's program runs: the cgroups' wrapper, then prlimit. */
+function limited(file: string, args: string[], cgroup: PluginCgroup | null, openFiles: number | undefined): { file: string; args: string[] } {
+  let argv = [file, ...args];
+  if (openFiles !== undefined) argv = ['prlimit', `--nofile=${openFiles}:${openFiles}`, '--', ...argv];
+  if (cgroup) argv = ['/bin/sh', '-c', JOIN_CGROUPS, 'wfreload-limits', ...argv];
+  return { file: argv[0]!, args: argv.slice(1) };
 }
 
 export class PluginProcess {
@@ -82,6 +106,12 @@ export class PluginProcess {
   readonly released: Promise<void>;
 
   private exitInfo: ExitInfo | null = null;
+  /** The kernel's hold on the process (cgroup, rlimits); see Enforcement. */
+  readonly enforcement: Enforcement;
+  private readonly cgroup: PluginCgroup | null;
+  private readonly resources: PluginLimits;
+  /** Set when the kernel stopped it at a limit. */
+  private limitError: WfrError | null = null;
   /** The protocol the plugin speaks (wfreload, MCP or go-plugin). */
   private readonly rpc: PluginClient;
   private readonly stderrLines: string[] = [];
@@ -94,7 +124,11 @@ export class PluginProcess {
     pid: number,
     options: LaunchOptions,
     private readonly protocol: Protocol,
+    limits: { cgroup: PluginCgroup | null; enforcement: Enforcement },
   ) {
+    this.cgroup = limits.cgroup;
+    this.enforcement = limits.enforcement;
+    this.resources = options.resources ?? {};
     this.manifest = options.manifest;
     this.stepTypes = new Set(options.manifest.contract.steps.map((s) => s.type));
     this.name = options.manifest.name;
@@ -157,10 +191,16 @@ export class PluginProcess {
     );
     this.released = this.exited.then(async (exit) => {
       this.exitInfo = exit;
+      // The kernel's OOM kill is the memory limit, not a crash.
+      if (this.cgroup && this.resources.memoryMiB !== undefined && (await this.cgroup.oomKilled())) {
+        const peak = await this.cgroup.peakMemory();
+        this.limitError = new PluginLimitExceededError(this.name, pid, 'memoryMiB', `${this.resources.memoryMiB} MiB`, peak === null ? 'unknown' : `${Math.round(peak / MiB)} MiB`, this.activity);
+      }
       // Let readline deliver the last stderr lines before building the message.
       // Bounded: a grandchild that inherited stderr could hold it open forever.
       await Promise.race([stderrClosed, new Promise((resolve) => setTimeout(resolve, 200).unref())]);
-      this.rpc.fail(new PluginExitedError(this.name, pid, this.activity, describeExit(exit), this.stderrTail()), { protocol: false });
+      this.rpc.fail(this.limitError ?? new PluginExitedError(this.name, pid, this.activity, describeExit(exit), this.stderrTail()), { protocol: false });
+      if (this.cgroup) await removeCgroups(this.cgroup.dirs);
       await protocol.afterExit().catch((error: unknown) => log.warn({ error }, 'cleaning up after the plugin failed'));
       log.info({ exit }, 'plugin exited');
     });
@@ -171,7 +211,22 @@ export class PluginProcess {
     const { manifest, dir } = options;
     const { file, args } = await resolveCommand(manifest.name, dir, manifest.command);
     const protocol = await loadProtocol(manifest);
-    const subprocess = spawn(file, args, dir, { ...pluginEnvironment(manifest, options.dataDir), ...protocol.env });
+    const resources = options.resources ?? {};
+    let cgroup: PluginCgroup | null = null;
+    const enforcement: Enforcement = { cgroup: null, openFiles: resources.openFiles ?? null };
+    if (!noLimits({ ...resources, openFiles: undefined })) {
+      const made = await createCgroup(resources);
+      if ('unavailable' in made) {
+        enforcement.cgroup = `none: ${made.unavailable}`;
+        options.logger.warn({ plugin: manifest.name, limits: resources }, `plugin ${manifest.name}'s memory, process and CPU limits are not enforced: ${made.unavailable}`);
+      } else {
+        cgroup = made;
+        enforcement.cgroup = `cgroup ${made.version}`;
+      }
+    }
+    const command = limited(file, args, cgroup, resources.openFiles);
+    const env = { ...pluginEnvironment(manifest, options.dataDir), ...protocol.env, ...(cgroup ? { WFR_CGROUP_PROCS: cgroup.procsFiles.join(' ') } : {}) };
+    const subprocess = spawn(command.file, command.args, dir, env);
     try {
       await Promise.race([
         once(subprocess, 'spawn'),
@@ -181,14 +236,20 @@ export class PluginProcess {
       ]);
     } catch (error) {
       await protocol.afterExit();
+      if (cgroup) await removeCgroups(cgroup.dirs);
       throw new PluginCommandNotFoundError(manifest.name, manifest.command[0]!, error);
     }
-    return new PluginProcess(subprocess, subprocess.pid!, options, protocol);
+    return new PluginProcess(subprocess, subprocess.pid!, options, protocol, { cgroup, enforcement });
   }
 
   /** Temporary directories the process uses outside the state directory (removed once it is reaped). */
   get tempDirs(): readonly string[] {
     return this.protocol.tempDirs;
+  }
+
+  /** Its cgroup directories (removed once it is reaped). */
+  get cgroupDirs(): readonly string[] {
+    return this.cgroup?.dirs ?? [];
   }
 
   get alive(): boolean {
@@ -209,7 +270,8 @@ export class PluginProcess {
 
   /** Error to report if the process is gone, else null. */
   exitError(during: string): WfrError | null {
-    return this.exitInfo ? new PluginExitedError(this.name, this.pid, during, describeExit(this.exitInfo), this.stderrTail()) : null;
+    if (!this.exitInfo) return null;
+    return this.limitError ?? new PluginExitedError(this.name, this.pid, during, describeExit(this.exitInfo), this.stderrTail());
   }
 
   /** The handshake (`initialize`; for MCP also `tools/list`), checked strictly against the manifest. */
@@ -230,10 +292,12 @@ export class PluginProcess {
   async invoke(step: string, input: unknown, timeoutMs: number): Promise<unknown> {
     if (!this.stepTypes.has(step)) throw new UnknownStepError(this.name, step, [...this.stepTypes]);
     this.inFlight.begin();
+    this.activity = `invoke of "${step}"`;
     try {
       return await this.rpc.invoke(step, input, timeoutMs);
     } finally {
       this.inFlight.end();
+      if (this.inFlight.size === 0 && this.activity.startsWith('invoke')) this.activity = 'idle';
     }
   }
 
@@ -248,7 +312,10 @@ export class PluginProcess {
    * ever reports success with an orphan behind it.
    */
   async stop(graceMs: number): Promise<ExitInfo> {
-    if (this.exitInfo) return this.exitInfo;
+    if (this.exitInfo) {
+      await this.released;
+      return this.exitInfo;
+    }
     this.activity = 'shutdown';
     this.rpc.requestShutdown(graceMs);
     // The shutdown line first, then the end of stdin.
@@ -262,7 +329,10 @@ export class PluginProcess {
     clearTimeout(timer);
     clearTimeout(term);
     if (first === 'grace') this.kill();
-    return this.exited;
+    const exit = await this.exited;
+    // Its cgroups and temporary directories are gone too before a stop reports done.
+    await this.released;
+    return exit;
   }
 
   /** Send `signal` to the plugin's process group (it, and what it spawned). */

@@ -20,9 +20,11 @@ export const processRecordSchema = z.object({
   version: z.string(),
   /** Outside the state directory (a go-plugin plugin's socket directory): removed with the record. */
   tempDirs: z.array(z.string()),
+  /** Its cgroups (resource limits): what is left in them is killed, then they are removed. */
+  cgroups: z.array(z.string()).default([]),
 });
 
-export type ProcessRecord = z.infer<typeof processRecordSchema>;
+export type ProcessRecord = z.input<typeof processRecordSchema>;
 
 const dirOf = (root: string) => join(root, 'processes');
 const fileOf = (root: string, pid: number) => join(dirOf(root), `${pid}.json`);

@@ -10,6 +10,8 @@ export interface ConfigSpec {
   plugin?: FakePluginSpec;
   /** Value echoed back by GET /echo/:word, so answers tell configs apart. */
   tag?: string;
+  /** plugins.fake.limits. */
+  limits?: Record<string, unknown>;
   /** Extra top-level fields or replacements (pipelines, probes…). */
   extra?: Record<string, unknown>;
 }
@@ -20,7 +22,7 @@ export async function writeConfig(spec: ConfigSpec = {}, dir?: string): Promise<
   const pluginDir = await makePluginDir(spec.plugin ?? {}, root);
   const config = {
     http: { listen: spec.listen ?? '127.0.0.1:0' },
-    plugins: { fake: { dir: pluginDir } },
+    plugins: { fake: { dir: pluginDir, ...(spec.limits ? { limits: spec.limits } : {}) } },
     pipelines: [
       { route: 'GET /echo/:word', steps: [{ use: 'fake.echo', with: { tag: spec.tag ?? 'A' } }] },
       { route: 'GET /slow', steps: [{ use: 'fake.echo', with: { holdUntilFile: '{{ query.file }}', tag: spec.tag ?? 'A' } }] },

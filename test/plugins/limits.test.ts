@@ -1,0 +1,97 @@
+/**
+ * Per-plugin resource limits from the engine config, enforced by the kernel:
+ * a cgroup per plugin process (memory, processes) and RLIMIT_NOFILE at spawn.
+ * A candidate the kernel stops at its memory limit is rolled back with the
+ * limit named, and the old process serves on.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { writeConfig } from '../helpers/configs.js';
+import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
+import { makePluginDir } from '../helpers/plugin-dirs.js';
+
+/** Where this machine keeps the plugins' cgroups (v1: one per hierarchy; v2: one tree). */
+const CGROUP_PARENTS = ['/sys/fs/cgroup/memory/wfreload', '/sys/fs/cgroup/pids/wfreload', '/sys/fs/cgroup/wfreload'].filter((dir) => existsSync(dir) || existsSync(dir.replace('/wfreload', '')));
+const pluginCgroups = () => CGROUP_PARENTS.flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith('p-')) : []));
+
+async function limitedHost(limits: Record<string, unknown>): Promise<TestHost> {
+  const t = await openTestHost();
+  const result = await t.host.tryActivateConfig(await writeConfig({ limits }));
+  expect(result.outcome, JSON.stringify(result.error)).toBe('activated');
+  return t;
+}
+
+describe('resource limits', () => {
+  it('a candidate that allocates 256 MiB in its probe under memoryMiB: 64 is rolled back at probe with WFR_PLUGIN_LIMIT_EXCEEDED; the old process serves on', async () => {
+    const t = await limitedHost({ memoryMiB: 64 });
+    try {
+      const before = t.host.listPlugins()[0]!;
+      const hungry = await makePluginDir({ version: '2.0.0', manifest: { probe: [{ step: 'echo', input: { allocMiB: 256 } }] } });
+      const result = await t.host.tryActivatePlugin('fake', hungry);
+      expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'probe', error: { code: 'WFR_PLUGIN_LIMIT_EXCEEDED', details: { limit: 'memoryMiB', allowed: '64 MiB' } } });
+      expect(result.error!.message).toMatch(/exceeded its limit memoryMiB \(64 MiB\) during invoke of "echo": the kernel stopped it at a peak of \d+ MiB/);
+      expect(t.host.listPlugins()[0]).toMatchObject({ version: '1.0.0', pid: before.pid });
+      expect(isAlive(before.pid)).toBe(true);
+      expect(await t.host.invoke('fake', 'echo', {})).toMatchObject({ version: '1.0.0' });
+    } finally {
+      await t.close();
+    }
+    expect(pluginCgroups()).toEqual([]);
+  });
+
+  it('openFiles: 64 is the process\'s RLIMIT_NOFILE: a plugin that opens 500 files gets EMFILE before 64', async () => {
+    const t = await limitedHost({ openFiles: 64 });
+    try {
+      const { pid } = t.host.listPlugins()[0]!;
+      expect((await import('node:fs')).readFileSync(`/proc/${pid}/limits`, 'utf8')).toMatch(/Max open files\s+64\s+64\s+files/);
+      await expect(t.host.invoke('fake', 'echo', { openFiles: 500 })).rejects.toMatchObject({ message: expect.stringMatching(/opened \d+ files, then EMFILE/) });
+      const opened = Number(/opened (\d+) files/.exec(((await t.host.invoke('fake', 'echo', { openFiles: 500 }).catch((error: Error) => error)) as Error).message)?.[1]);
+      expect(opened).toBeLessThan(64);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a fork bomb under processes: 16 is contained by the kernel, and the host stays responsive', async () => {
+    const t = await limitedHost({ processes: 16 });
+    try {
+      const output = (await t.host.invoke('fake', 'echo', { spawn: 100 })) as { spawned: number; error?: string };
+      expect(output.spawned).toBeLessThan(16);
+      expect(output.error).toBe('EAGAIN');
+      expect(t.host.listPlugins()[0]).toMatchObject({ health: 'serving' });
+      expect(await t.host.invoke('fake', 'echo', { tag: 'still here' })).toMatchObject({ input: { tag: 'still here' } });
+    } finally {
+      await t.close();
+    }
+    expect(pluginCgroups()).toEqual([]);
+  });
+
+  it('a manifest that requires more memory than the config allows is rejected at stage, naming both numbers, and leaves nothing staged', async () => {
+    const t = await limitedHost({ memoryMiB: 64 });
+    try {
+      const needy = await makePluginDir({ version: '3.0.0', manifest: { requires: { memoryMiB: 128 } } });
+      const result = await t.host.tryActivatePlugin('fake', needy);
+      expect(result).toMatchObject({ outcome: 'rejected', failedStep: 'stage', error: { code: 'WFR_PLUGIN_REQUIRES_MORE', details: { required: 128, allowed: 64 } } });
+      expect(result.error!.message).toContain('requires memoryMiB 128 (plugin.json "requires"), but the engine config allows it 64 (plugins.fake.limits.memoryMiB)');
+      expect(readdirSync(`${t.stateDir}/plugins/fake`).some((name) => name.startsWith('3.0.0-'))).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    [{ memoryMiB: 2 }, /memoryMiB[\s\S]*at least 8/],
+    [{ openFiles: 4 }, /openFiles[\s\S]*at least 16/],
+    [{ processes: 0 }, /processes/],
+    [{ memory: 64 }, /memory/],
+  ])('a config with limits %j is invalid, naming the field', async (limits, problem) => {
+    const t = await openTestHost();
+    try {
+      const result = await t.host.tryActivateConfig(await writeConfig({ limits }));
+      expect(result).toMatchObject({ outcome: 'rejected', error: { code: 'WFR_CONFIG_INVALID' } });
+      expect(result.error!.message).toMatch(problem);
+    } finally {
+      await t.close();
+    }
+  });
+});
