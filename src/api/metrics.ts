@@ -28,5 +28,9 @@ export function renderMetrics(host: Orchestrator, summary: ReloadSummary): strin
   metric('wfreload_reloads_in_flight', 'gauge', 'Reloads running now.', [[{}, Object.keys(host.reloadsInFlight()).length]]);
   metric('wfreload_plugin_up', 'gauge', 'Whether the active process of each plugin is alive.', host.listPlugins().map((p) => [{ plugin: p.name, version: p.version }, p.alive ? 1 : 0]));
   metric('wfreload_plugin_unexpected_exits_total', 'counter', 'Times an active plugin process exited without being stopped.', Object.entries(host.pluginUnexpectedExits()).map(([plugin, n]) => [{ plugin }, n]));
+  const running = host.listPlugins().filter((p) => p.usage);
+  metric('wfreload_plugin_memory_bytes', 'gauge', 'Resident memory of the active process of each plugin.', running.map((p) => [{ plugin: p.name, version: p.version }, p.usage!.memoryBytes]));
+  metric('wfreload_plugin_cpu_seconds_total', 'counter', 'CPU time of the active process of each plugin (user and system), since it started.', running.map((p) => [{ plugin: p.name, version: p.version }, p.usage!.cpuSeconds]));
+  metric('wfreload_plugin_limit_exceeded_total', 'counter', 'Times the kernel stopped a plugin process at a resource limit (candidates included).', host.pluginLimitsExceeded().map(([plugin, limit, n]) => [{ plugin, limit }, n]));
   return `${lines.join('\n')}\n`;
 }

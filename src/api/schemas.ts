@@ -89,6 +89,15 @@ export const pluginStatusSchema = z.object({
   callsInFlight: z.number().int().nonnegative(),
   restarts: z.number().int().nonnegative(),
   failed: z.boolean(),
+  /** Resident memory and CPU time of its process now (null when it is not running). */
+  usage: z.object({ memoryBytes: z.number().nonnegative(), cpuSeconds: z.number().nonnegative() }).nullable(),
+  /** plugins.NAME.limits of the engine config it runs under, and how the kernel enforces them (null: none set). */
+  limits: z
+    .object({
+      set: z.object({ memoryMiB: z.number().optional(), cpuPercent: z.number().optional(), openFiles: z.number().optional(), processes: z.number().optional() }),
+      enforcement: z.object({ cgroup: z.string().nullable(), openFiles: z.number().nullable() }),
+    })
+    .nullable(),
 });
 
 export const lastAttemptSchema = z.object({

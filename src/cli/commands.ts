@@ -83,7 +83,20 @@ interface PluginRow {
   callsInFlight: number;
   restarts: number;
   failed: boolean;
+  usage: { memoryBytes: number; cpuSeconds: number } | null;
+  limits: { set: { memoryMiB?: number }; enforcement: { cgroup: string | null; openFiles: number | null } } | null;
 }
+
+/** `  limits memoryMiB=64 processes=16 (cgroup v1; openFiles by RLIMIT_NOFILE)`, or nothing. */
+const formatLimits = (p: PluginRow) => {
+  if (!p.limits) return '';
+  const set = Object.entries(p.limits.set).map(([name, value]) => `${name}=${value}`).join(' ');
+  const how = [p.limits.enforcement.cgroup, p.limits.enforcement.openFiles !== null ? 'openFiles by RLIMIT_NOFILE' : null].filter(Boolean).join('; ');
+  return `  limits ${set} (${how})`;
+};
+
+/** Resident memory, with the limit when one is set: 41 MiB, or 41/64 MiB. */
+const formatMemory = (p: PluginRow) => (p.usage ? `${Math.round(p.usage.memoryBytes / 1024 / 1024)}${p.limits?.set.memoryMiB ? `/${p.limits.set.memoryMiB}` : ''} MiB` : '-');
 
 /** How long since `startedAt` (the host's clock, read on this machine): 3d4h, 2h5m, 4m12s, 9s. */
 export function formatUptime(startedAt: string | null): string {
@@ -128,7 +141,7 @@ export async function status(options: ClientOptions): Promise<void> {
   for (const p of body.plugins) {
     // Health apart from the last attempt (listed below): a rolled-back upgrade leaves this version serving.
     const reloading = body.inFlight[`plugin:${p.name}`] ? `  reloading (${p.state})` : '';
-    print(`plugin   ${p.name.padEnd(16)} ${p.version.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${healthWords(p)}  up ${formatUptime(p.startedAt)}${p.restarts ? `  restarted ${p.restarts}×` : ''}${reloading}`);
+    print(`plugin   ${p.name.padEnd(16)} ${p.version.padEnd(10)} pid ${String(p.pid).padEnd(8)} ${healthWords(p)}  up ${formatUptime(p.startedAt)}${p.restarts ? `  restarted ${p.restarts}×` : ''}${reloading}${formatLimits(p)}`);
   }
   for (const [target, id] of Object.entries(body.inFlight)) print(`running  ${target}: reload ${id}`);
   for (const [target, last] of Object.entries(body.lastAttempts)) {
@@ -149,11 +162,13 @@ export async function pluginList(options: ClientOptions): Promise<void> {
     p.digest.slice(0, 12),
     String(p.pid),
     formatUptime(p.startedAt),
+    formatMemory(p),
+    p.usage ? `${p.usage.cpuSeconds.toFixed(1)}s` : '-',
     String(p.restarts),
     p.health,
     p.lastAttempt ? `${p.lastAttempt.outcome}${p.lastAttempt.failedStep ? ` at ${p.lastAttempt.failedStep}` : ''} (${p.lastAttempt.id})` : '-',
   ]);
-  const header = ['NAME', 'VERSION', 'DIGEST', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH', 'LAST ATTEMPT'];
+  const header = ['NAME', 'VERSION', 'DIGEST', 'PID', 'UPTIME', 'MEM', 'CPU', 'RESTARTS', 'HEALTH', 'LAST ATTEMPT'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows]) print(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }

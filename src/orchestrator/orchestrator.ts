@@ -402,6 +402,11 @@ export class Orchestrator {
   }
 
   /** name → how often an active plugin process exited without being stopped. */
+  /** Times the kernel stopped a plugin's process at a limit: [plugin, limit, count]. */
+  pluginLimitsExceeded(): Array<[string, string, number]> {
+    return [...this.host.limitsExceeded].flatMap(([plugin, byLimit]) => [...byLimit].map(([limit, count]): [string, string, number] => [plugin, limit, count]));
+  }
+
   pluginUnexpectedExits(): Record<string, number> {
     return Object.fromEntries(this.host.unexpectedExits);
   }

@@ -9,7 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PluginRef } from '../../machines/plugin-slot.js';
-import { PluginFailedError, ProbeFailedError, UnknownPluginError } from '../errors.js';
+import { PluginFailedError, ProbeFailedError, UnknownPluginError, type ErrorInfo } from '../errors.js';
 import { PluginProcess, readManifest, type ExitInfo, type Manifest } from '../plugins/index.js';
 import type { PluginLimits } from '../plugins/limits.js';
 import { processStartTicks, removeProcessRecord, writeProcessRecord, type StagedPluginDir } from '../store/index.js';
@@ -86,7 +86,9 @@ export class PluginHost {
   /** Plugins the supervisor gave up on: their steps answer WFR_PLUGIN_FAILED until a new version is activated. */
   readonly failed = new Set<string>();
   /** Told when an active plugin process dies without being stopped (the supervisor). */
-  onCrash: (ref: PluginRef, exit: ExitInfo, stderrTail: string[]) => void = () => {};
+  onCrash: (ref: PluginRef, exit: ExitInfo, stderrTail: string[], limit: ErrorInfo | null) => void = () => {};
+  /** Times the kernel stopped a process of a plugin at a limit, by plugin and limit (candidates too). */
+  readonly limitsExceeded = new Map<string, Map<string, number>>();
 
   constructor(private readonly options: NormalizedOptions) {}
 
@@ -268,13 +270,21 @@ export class PluginHost {
       instanceId: process.instanceId,
       pid: process.pid,
     };
-    void process.exited.then((exit) => {
+    void process.released.then(() => {
+      const exit = process.exit!;
+      const limit = process.limitExceeded;
+      if (limit) {
+        const byLimit = this.limitsExceeded.get(manifest.name) ?? new Map<string, number>();
+        const which = String(limit.details.limit);
+        byLimit.set(which, (byLimit.get(which) ?? 0) + 1);
+        this.limitsExceeded.set(manifest.name, byLimit);
+      }
       // Still the active instance when it died: nobody stopped it on purpose.
       if (!this.isActiveInstance(process.instanceId)) return;
       this.unexpectedExits.set(manifest.name, (this.unexpectedExits.get(manifest.name) ?? 0) + 1);
       this.options.logger.error({ plugin: manifest.name, pid: process.pid, exit, stderrTail: process.stderrTail() }, `active plugin ${manifest.name} exited unexpectedly`);
       // Inside its confirmation window the slot swaps back instead; the supervisor stays out of it.
-      if (!this.fallbacks.has(ref)) this.onCrash(ref, exit, process.stderrTail());
+      if (!this.fallbacks.has(ref)) this.onCrash(ref, exit, process.stderrTail(), limit?.toJSON() ?? null);
     });
     return ref;
   }

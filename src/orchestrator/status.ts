@@ -1,4 +1,7 @@
 /** Status queries: what runs, as the admin API and `wfctl status` show it. */
+import { readFileSync } from 'node:fs';
+import { noLimits, type PluginLimits } from '../plugins/limits.js';
+import type { Enforcement } from '../plugins/plugin-process.js';
 import type { AnyActorRef } from 'xstate';
 import type { PluginHost } from './plugin-host.js';
 import { leafState } from './step-recorder.js';
@@ -29,6 +32,32 @@ export interface PluginStatus {
   restarts: number;
   /** The supervisor gave up on it: its steps answer WFR_PLUGIN_FAILED until a new version is activated. */
   failed: boolean;
+  /** What its process uses now (resident memory, CPU time so far), from /proc; null when it is not running. */
+  usage: ProcessUsage | null;
+  /** The engine config's limits it runs under, and how the kernel enforces them; null when it has none. */
+  limits: { set: PluginLimits; enforcement: Enforcement } | null;
+}
+
+export interface ProcessUsage {
+  memoryBytes: number;
+  cpuSeconds: number;
+}
+
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on every Linux port). */
+const USER_HZ = 100;
+
+/** The process's resident memory and CPU time, or null when /proc does not have it. */
+export function processUsage(pid: number): ProcessUsage | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the ")" that closes the command name: [11] utime, [12] stime.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const rssKiB = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0);
+    return { memoryBytes: rssKiB * 1024, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / USER_HZ };
+  } catch {
+    return null;
+  }
 }
 
 /** One entry per active plugin, with its slot's state (`active` when it has no slot, e.g. restored at boot). */
@@ -51,6 +80,8 @@ export function pluginStatuses(host: PluginHost, supervisor: Supervisor, slotOf:
       callsInFlight: process?.callsInFlight ?? 0,
       restarts: supervisor.restarts.get(name) ?? 0,
       failed: host.failed.has(name),
+      usage: alive ? processUsage(ref.pid) : null,
+      limits: process?.limits && !noLimits(process.limits) ? { set: process.limits, enforcement: process.enforcement } : null,
     };
   });
 }

@@ -39,8 +39,9 @@ export class Supervisor {
     private readonly record: (result: PluginReloadResult) => Promise<void>,
     private readonly restartThroughSlot: RestartThroughSlot,
   ) {
-    host.onCrash = (ref, exit, stderrTail) => {
-      const why = { code: 'WFR_PLUGIN_EXITED', message: `pid ${ref.pid} exited ${exit.signal ? `on signal ${exit.signal}` : `with code ${exit.code}`}`, details: { stderrTail } };
+    host.onCrash = (ref, exit, stderrTail, limit) => {
+      // The kernel's stop at a limit is the reason, not a crash.
+      const why = limit ?? { code: 'WFR_PLUGIN_EXITED', message: `pid ${ref.pid} exited ${exit.signal ? `on signal ${exit.signal}` : `with code ${exit.code}`}`, details: { stderrTail } };
       this.failed({ staged: stagedOf(ref), replacing: ref }, why);
     };
   }

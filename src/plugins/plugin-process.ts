@@ -247,6 +247,16 @@ export class PluginProcess {
     return this.protocol.tempDirs;
   }
 
+  /** The limits it was started under. */
+  get limits(): PluginLimits {
+    return this.resources;
+  }
+
+  /** The limit the kernel stopped it at (known once `released` settles), or null. */
+  get limitExceeded(): WfrError | null {
+    return this.limitError;
+  }
+
   /** Its cgroup directories (removed once it is reaped). */
   get cgroupDirs(): readonly string[] {
     return this.cgroup?.dirs ?? [];

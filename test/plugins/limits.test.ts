@@ -9,6 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { writeConfig } from '../helpers/configs.js';
 import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
 import { makePluginDir } from '../helpers/plugin-dirs.js';
+import { createAdminApi } from '../../src/api/index.js';
+import type { ReloadResult } from '../../src/index.js';
+
+const TOKEN = 'test-token-0123456789abcdef';
 
 /** Where this machine keeps the plugins' cgroups (v1: one per hierarchy; v2: one tree). */
 const CGROUP_PARENTS = ['/sys/fs/cgroup/memory/wfreload', '/sys/fs/cgroup/pids/wfreload', '/sys/fs/cgroup/wfreload'].filter((dir) => existsSync(dir) || existsSync(dir.replace('/wfreload', '')));
@@ -39,6 +43,26 @@ describe('resource limits', () => {
     expect(pluginCgroups()).toEqual([]);
   });
 
+  it('an active plugin that leaks past memoryMiB is restarted through its slot, with the limit as the reason in the history and counted in wfreload_plugin_limit_exceeded_total', async () => {
+    const t = await limitedHost({ memoryMiB: 64 });
+    try {
+      const before = t.host.listPlugins()[0]!;
+      const restarted = new Promise<ReloadResult>((resolve) => t.host.events.subscribe((event) => event.type === 'reload' && event.result.outcome === 'restarted' && resolve(event.result)));
+      await expect(t.host.invoke('fake', 'echo', { allocMiB: 256 })).rejects.toMatchObject({ code: 'WFR_PLUGIN_LIMIT_EXCEEDED' });
+      const result = await restarted;
+      expect(result).toMatchObject({ source: 'supervisor', error: { code: 'WFR_PLUGIN_LIMIT_EXCEEDED', details: { limit: 'memoryMiB', allowed: '64 MiB' } } });
+      expect((await t.host.history()).find((r) => r.id === result.id)).toEqual(result);
+      const after = t.host.listPlugins()[0]!;
+      expect(after.pid).not.toBe(before.pid);
+      expect(await t.host.invoke('fake', 'echo', {})).toMatchObject({ version: '1.0.0', pid: after.pid });
+      const metrics = await (await createAdminApi(t.host, TOKEN)).app.fetch(new Request('http://host/api/v1/metrics', { headers: { authorization: `Bearer ${TOKEN}` } }));
+      expect(await metrics.text()).toContain('wfreload_plugin_limit_exceeded_total{plugin="fake",limit="memoryMiB"} 1');
+    } finally {
+      await t.close();
+    }
+    expect(pluginCgroups()).toEqual([]);
+  });
+
   it('openFiles: 64 is the process\'s RLIMIT_NOFILE: a plugin that opens 500 files gets EMFILE before 64', async () => {
     const t = await limitedHost({ openFiles: 64 });
     try {
@@ -58,7 +82,10 @@ describe('resource limits', () => {
       const output = (await t.host.invoke('fake', 'echo', { spawn: 100 })) as { spawned: number; error?: string };
       expect(output.spawned).toBeLessThan(16);
       expect(output.error).toBe('EAGAIN');
-      expect(t.host.listPlugins()[0]).toMatchObject({ health: 'serving' });
+      // The status says what is set and how the kernel holds it, beside what the process uses.
+      const status = t.host.listPlugins()[0]!;
+      expect(status).toMatchObject({ health: 'serving', limits: { set: { processes: 16 }, enforcement: { cgroup: expect.stringMatching(/^cgroup v[12]$/), openFiles: null } } });
+      expect(status.usage!.memoryBytes).toBeGreaterThan(1024 * 1024);
       expect(await t.host.invoke('fake', 'echo', { tag: 'still here' })).toMatchObject({ input: { tag: 'still here' } });
     } finally {
       await t.close();
