@@ -58,6 +58,10 @@ const optionsSchema = z.strictObject({
   stderrTailLines: z.number().int().positive().max(1000).default(20),
   /** stderr lines kept per plugin name, across its versions, for `wfctl plugin logs`. */
   logLines: z.number().int().positive().max(100_000).default(1000),
+  /** Where the cgroup hierarchies are mounted; a path with none (e.g. /nonexistent) forces the polling fallback. */
+  cgroupRoot: z.string().min(1).default(process.env.WFR_CGROUP_ROOT ?? '/sys/fs/cgroup'),
+  /** Without cgroups: how often a limited plugin's resident memory is measured (pm2's way). */
+  limitPollMs: z.number().int().positive().default(250),
   /** How often results the journal refused (a full or read-only disk) are tried again. */
   journalRetryMs: z.number().int().positive().default(1000),
   logger: z.custom<Logger>((value) => typeof value === 'object' && value !== null && 'child' in value).optional(),

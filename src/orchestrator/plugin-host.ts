@@ -253,6 +253,7 @@ export class PluginHost {
       limits: { maxLineBytes: this.options.maxLineBytes, stderrTailLines: this.options.stderrTailLines },
       onStderrLine: (line) => this.logLine(manifest.name, manifest.version, launched?.pid ?? 0, line),
       resources: this.limitsFor(manifest.name, staged.dir),
+      enforcementOptions: { cgroupRoot: this.options.cgroupRoot, pollMs: this.options.limitPollMs },
     });
     launched = process;
     this.processes.set(process.instanceId, process);

@@ -1,6 +1,6 @@
 /** Status queries: what runs, as the admin API and `wfctl status` show it. */
-import { readFileSync } from 'node:fs';
 import { noLimits, type PluginLimits } from '../plugins/limits.js';
+import { processUsage, type ProcessUsage } from '../plugins/process-usage.js';
 import type { Enforcement } from '../plugins/plugin-process.js';
 import type { AnyActorRef } from 'xstate';
 import type { PluginHost } from './plugin-host.js';
@@ -36,28 +36,6 @@ export interface PluginStatus {
   usage: ProcessUsage | null;
   /** The engine config's limits it runs under, and how the kernel enforces them; null when it has none. */
   limits: { set: PluginLimits; enforcement: Enforcement } | null;
-}
-
-export interface ProcessUsage {
-  memoryBytes: number;
-  cpuSeconds: number;
-}
-
-/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on every Linux port). */
-const USER_HZ = 100;
-
-/** The process's resident memory and CPU time, or null when /proc does not have it. */
-export function processUsage(pid: number): ProcessUsage | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the ")" that closes the command name: [11] utime, [12] stime.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const rssKiB = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0);
-    return { memoryBytes: rssKiB * 1024, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / USER_HZ };
-  } catch {
-    return null;
-  }
 }
 
 /** One entry per active plugin, with its slot's state (`active` when it has no slot, e.g. restored at boot). */

@@ -11,7 +11,6 @@ import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PluginLimits } from './limits.js';
 
-const ROOT = process.env.WFR_CGROUP_ROOT ?? '/sys/fs/cgroup';
 /** Every plugin cgroup lives under this parent, so recovery never touches anything else. */
 const PARENT = 'wfreload';
 const MiB = 1024 * 1024;
@@ -45,25 +44,25 @@ const readKey = async (file: string, key: string): Promise<number | null> => {
 };
 
 /** Which cgroup version is mounted where the host can use it, or null. */
-export async function cgroupVersion(): Promise<CgroupVersion | null> {
-  if (await exists(join(ROOT, 'cgroup.controllers'))) return 'v2';
-  if ((await exists(join(ROOT, 'memory'))) && (await exists(join(ROOT, 'pids')))) return 'v1';
+export async function cgroupVersion(root: string): Promise<CgroupVersion | null> {
+  if (await exists(join(root, 'cgroup.controllers'))) return 'v2';
+  if ((await exists(join(root, 'memory'))) && (await exists(join(root, 'pids')))) return 'v1';
   return null;
 }
 
 /** A new cgroup with `limits` written, or the reason the host cannot make one. */
-export async function createCgroup(limits: PluginLimits): Promise<PluginCgroup | { unavailable: string }> {
-  const version = await cgroupVersion();
-  if (version === null) return { unavailable: `no cgroup v1 or v2 hierarchy at ${ROOT}` };
+export async function createCgroup(limits: PluginLimits, root: string): Promise<PluginCgroup | { unavailable: string }> {
+  const version = await cgroupVersion(root);
+  if (version === null) return { unavailable: `no cgroup v1 or v2 hierarchy at ${root}` };
   const name = `p-${randomUUID().slice(0, 12)}`;
   const made: string[] = [];
   try {
     if (version === 'v2') {
       // Controllers must be enabled for the children of each level on the way down.
-      await writeFile(join(ROOT, 'cgroup.subtree_control'), '+memory +pids +cpu').catch(() => {});
-      await mkdir(join(ROOT, PARENT), { recursive: true });
-      await writeFile(join(ROOT, PARENT, 'cgroup.subtree_control'), '+memory +pids +cpu');
-      const dir = join(ROOT, PARENT, name);
+      await writeFile(join(root, 'cgroup.subtree_control'), '+memory +pids +cpu').catch(() => {});
+      await mkdir(join(root, PARENT), { recursive: true });
+      await writeFile(join(root, PARENT, 'cgroup.subtree_control'), '+memory +pids +cpu');
+      const dir = join(root, PARENT, name);
       await mkdir(dir);
       made.push(dir);
       if (limits.memoryMiB !== undefined) {
@@ -80,7 +79,7 @@ export async function createCgroup(limits: PluginLimits): Promise<PluginCgroup |
         peakMemory: async () => (await readNumber(join(dir, 'memory.peak'))) ?? (await readNumber(join(dir, 'memory.current'))),
       };
     }
-    const dirOf = (controller: string) => join(ROOT, controller, PARENT, name);
+    const dirOf = (controller: string) => join(root, controller, PARENT, name);
     for (const controller of ['memory', 'pids', ...(limits.cpuPercent !== undefined ? ['cpu'] : [])]) {
       await mkdir(dirOf(controller), { recursive: true });
       made.push(dirOf(controller));
@@ -106,7 +105,7 @@ export async function createCgroup(limits: PluginLimits): Promise<PluginCgroup |
     };
   } catch (error) {
     await removeCgroups(made);
-    return { unavailable: `cannot create a cgroup under ${ROOT} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+    return { unavailable: `cannot create a cgroup under ${root} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
   }
 }
 

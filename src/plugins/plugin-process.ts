@@ -14,6 +14,7 @@ import { pluginEnvironment, type Manifest } from './manifest.js';
 import { loadProtocol, type Protocol } from './protocols.js';
 import { createCgroup, removeCgroups, type PluginCgroup } from './cgroup.js';
 import { noLimits, type PluginLimits } from './limits.js';
+import { processUsage } from './process-usage.js';
 import { resolveCommand } from './resolve-command.js';
 import { createLineSplitter } from './rpc/line-splitter.js';
 import { createLineWriter, type LineWriter } from './rpc/line-writer.js';
@@ -65,6 +66,8 @@ export interface LaunchOptions {
   onStderrLine?: (line: string) => void;
   /** The engine config's resource limits for this plugin (plugins.NAME.limits). */
   resources?: PluginLimits;
+  /** Where cgroups are mounted, and how often to measure memory where none can be made. */
+  enforcementOptions?: { cgroupRoot: string; pollMs: number };
 }
 
 /** How the kernel holds a plugin process to its limits. */
@@ -129,6 +132,8 @@ export class PluginProcess {
     this.cgroup = limits.cgroup;
     this.enforcement = limits.enforcement;
     this.resources = options.resources ?? {};
+    // No cgroup to hold it: measure, and stop it past its memory limit (pm2's max_memory_restart).
+    if (!this.cgroup && this.resources.memoryMiB !== undefined) this.watchMemory(this.resources.memoryMiB, options.enforcementOptions?.pollMs ?? 250);
     this.manifest = options.manifest;
     this.stepTypes = new Set(options.manifest.contract.steps.map((s) => s.type));
     this.name = options.manifest.name;
@@ -192,7 +197,7 @@ export class PluginProcess {
     this.released = this.exited.then(async (exit) => {
       this.exitInfo = exit;
       // The kernel's OOM kill is the memory limit, not a crash.
-      if (this.cgroup && this.resources.memoryMiB !== undefined && (await this.cgroup.oomKilled())) {
+      if (!this.limitError && this.cgroup && this.resources.memoryMiB !== undefined && (await this.cgroup.oomKilled())) {
         const peak = await this.cgroup.peakMemory();
         this.limitError = new PluginLimitExceededError(this.name, pid, 'memoryMiB', `${this.resources.memoryMiB} MiB`, peak === null ? 'unknown' : `${Math.round(peak / MiB)} MiB`, this.activity);
       }
@@ -215,10 +220,11 @@ export class PluginProcess {
     let cgroup: PluginCgroup | null = null;
     const enforcement: Enforcement = { cgroup: null, openFiles: resources.openFiles ?? null };
     if (!noLimits({ ...resources, openFiles: undefined })) {
-      const made = await createCgroup(resources);
+      const made = await createCgroup(resources, options.enforcementOptions?.cgroupRoot ?? '/sys/fs/cgroup');
       if ('unavailable' in made) {
-        enforcement.cgroup = `none: ${made.unavailable}`;
-        options.logger.warn({ plugin: manifest.name, limits: resources }, `plugin ${manifest.name}'s memory, process and CPU limits are not enforced: ${made.unavailable}`);
+        const polled = resources.memoryMiB !== undefined ? `memoryMiB by measuring its resident memory every ${options.enforcementOptions?.pollMs ?? 250} ms` : null;
+        enforcement.cgroup = `none (${made.unavailable})${polled ? `; ${polled}` : ''}`;
+        options.logger.warn({ plugin: manifest.name, limits: resources }, `plugin ${manifest.name}'s limits are not enforced by the kernel: ${made.unavailable}; ${polled ?? 'processes and cpuPercent are not enforced'}`);
       } else {
         cgroup = made;
         enforcement.cgroup = `cgroup ${made.version}`;
@@ -343,6 +349,18 @@ export class PluginProcess {
     // Its cgroups and temporary directories are gone too before a stop reports done.
     await this.released;
     return exit;
+  }
+
+  private watchMemory(limitMiB: number, pollMs: number): void {
+    const timer = setInterval(() => {
+      if (this.exitInfo) return clearInterval(timer);
+      const rss = processUsage(this.pid)?.memoryBytes ?? null;
+      if (rss === null || rss <= limitMiB * MiB) return;
+      clearInterval(timer);
+      this.limitError = new PluginLimitExceededError(this.name, this.pid, 'memoryMiB', `${limitMiB} MiB`, `${Math.round(rss / MiB)} MiB (measured)`, this.activity);
+      this.kill();
+    }, pollMs);
+    timer.unref();
   }
 
   /** Send `signal` to the plugin's process group (it, and what it spawned). */

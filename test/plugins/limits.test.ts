@@ -18,8 +18,8 @@ const TOKEN = 'test-token-0123456789abcdef';
 const CGROUP_PARENTS = ['/sys/fs/cgroup/memory/wfreload', '/sys/fs/cgroup/pids/wfreload', '/sys/fs/cgroup/wfreload'].filter((dir) => existsSync(dir) || existsSync(dir.replace('/wfreload', '')));
 const pluginCgroups = () => CGROUP_PARENTS.flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith('p-')) : []));
 
-async function limitedHost(limits: Record<string, unknown>): Promise<TestHost> {
-  const t = await openTestHost();
+async function limitedHost(limits: Record<string, unknown>, options: Parameters<typeof openTestHost>[0] = {}): Promise<TestHost> {
+  const t = await openTestHost(options);
   const result = await t.host.tryActivateConfig(await writeConfig({ limits }));
   expect(result.outcome, JSON.stringify(result.error)).toBe('activated');
   return t;
@@ -61,6 +61,23 @@ describe('resource limits', () => {
       await t.close();
     }
     expect(pluginCgroups()).toEqual([]);
+  });
+
+  it('without cgroups (forced: a cgroup root with none), memory is measured from /proc and a candidate past memoryMiB is rolled back with the measured peak; the status says so', async () => {
+    const t = await limitedHost({ memoryMiB: 64 }, { cgroupRoot: '/nonexistent/cgroup', limitPollMs: 20 });
+    try {
+      const before = t.host.listPlugins()[0]!;
+      expect(before.limits?.enforcement.cgroup).toBe('none (no cgroup v1 or v2 hierarchy at /nonexistent/cgroup); memoryMiB by measuring its resident memory every 20 ms');
+      expect(t.logs.some((line) => String(line.msg).includes('limits are not enforced by the kernel'))).toBe(true);
+      // Held past the limit until the measurement catches it: the probe's step allocates, then waits.
+      const hungry = await makePluginDir({ version: '2.0.0', manifest: { probe: [{ step: 'echo', input: { allocMiB: 256, holdUntilFile: '/nonexistent/never' } }] } });
+      const result = await t.host.tryActivatePlugin('fake', hungry);
+      expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'probe', error: { code: 'WFR_PLUGIN_LIMIT_EXCEEDED', details: { limit: 'memoryMiB', allowed: '64 MiB' } } });
+      expect(result.error!.message).toMatch(/at a peak of \d+ MiB \(measured\)/);
+      expect(t.host.listPlugins()[0]).toMatchObject({ version: '1.0.0', pid: before.pid });
+    } finally {
+      await t.close();
+    }
   });
 
   it('openFiles: 64 is the process\'s RLIMIT_NOFILE: a plugin that opens 500 files gets EMFILE before 64', async () => {
