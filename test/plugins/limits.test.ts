@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { startCallers } from '../helpers/callers.js';
 import { writeConfig } from '../helpers/configs.js';
 import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
 import { makePluginDir } from '../helpers/plugin-dirs.js';
@@ -75,6 +76,39 @@ describe('resource limits', () => {
       expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'probe', error: { code: 'WFR_PLUGIN_LIMIT_EXCEEDED', details: { limit: 'memoryMiB', allowed: '64 MiB' } } });
       expect(result.error!.message).toMatch(/at a peak of \d+ MiB \(measured\)/);
       expect(t.host.listPlugins()[0]).toMatchObject({ version: '1.0.0', pid: before.pid });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('under load (8 callers) while a limited plugin is killed for memory and restarted, the front door answers every request, from the plugin or with a coded error, and the host\'s memory stays flat', async () => {
+    const t = await limitedHost({ memoryMiB: 64 });
+    try {
+      const front = t.host.engineStatus()!.address!;
+      const get = () => fetch(`http://${front}/echo/load`).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
+      for (let i = 0; i < 50; i++) await get();
+      const hostBefore = process.memoryUsage().rss;
+      const errors = new Map<string, number>();
+      const load = startCallers(8, get, ({ status, body }) => {
+        if (status === 200 && body.step === 'echo') return null;
+        // Not from the plugin: then a coded error saying why (the plugin stopped at its limit, or restarting).
+        if (status >= 500 && typeof body.error?.code === 'string') {
+          errors.set(body.error.code, (errors.get(body.error.code) ?? 0) + 1);
+          return null;
+        }
+        return `${status} ${JSON.stringify(body)}`;
+      });
+      const restarted = new Promise<void>((resolve) => t.host.events.subscribe((event) => event.type === 'reload' && event.result.outcome === 'restarted' && resolve()));
+      await expect(t.host.invoke('fake', 'echo', { allocMiB: 256 })).rejects.toMatchObject({ code: 'WFR_PLUGIN_LIMIT_EXCEEDED' });
+      await restarted;
+      const answeredAtRestart = load.answered;
+      // Served again by the restarted plugin.
+      while (load.answered < answeredAtRestart + 50) await new Promise((resolve) => setTimeout(resolve, 10));
+      await load.stop();
+      expect(load.failures).toEqual([]);
+      expect([...errors.keys()].every((code) => code.startsWith('WFR_'))).toBe(true);
+      // The plugin's 256 MiB were never the host's.
+      expect(process.memoryUsage().rss - hostBefore).toBeLessThan(64 * 1024 * 1024);
     } finally {
       await t.close();
     }
