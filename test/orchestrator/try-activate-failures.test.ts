@@ -25,7 +25,8 @@ interface FailureCase {
 const sha = (c: string) => c.repeat(64);
 
 /** The registry as callers see it: which process serves each plugin (the slot's own state excluded). */
-const registryOf = (t: TestHost) => t.host.listPlugins().map(({ state: _slotState, ...entry }) => entry);
+// Without the slot's state and the process's usage (which moves on with time).
+const registryOf = (t: TestHost) => t.host.listPlugins().map(({ state: _slotState, usage: _usage, ...entry }) => entry);
 
 const failures: FailureCase[] = [
   { what: 'the executable is missing (path)', candidate: { manifest: { command: ['./bin/missing-plugin'] } }, outcome: 'rolledBack', failedStep: 'start', code: 'WFR_PLUGIN_COMMAND_NOT_FOUND', reason: /cannot run \.\/bin\/missing-plugin/ },
