@@ -115,6 +115,8 @@ export class PluginProcess {
   private readonly resources: PluginLimits;
   /** Set when the kernel stopped it at a limit. */
   private limitError: WfrError | null = null;
+  /** The protocol violation the host killed it for: what its exit is reported as. */
+  private protocolFailure: WfrError | null = null;
   /** The protocol the plugin speaks (wfreload, MCP or go-plugin). */
   private readonly rpc: PluginClient;
   private readonly stderrLines: string[] = [];
@@ -155,6 +157,7 @@ export class PluginProcess {
       writeLine: (line) => stdin.write(line),
       onProtocolError: (error) => {
         log.warn({ code: error.code }, error.message);
+        this.protocolFailure = error;
         // A plugin that broke the protocol cannot be trusted with another call.
         this.kill();
       },
@@ -287,7 +290,7 @@ export class PluginProcess {
   /** Error to report if the process is gone, else null. */
   exitError(during: string): WfrError | null {
     if (!this.exitInfo) return null;
-    return this.limitError ?? new PluginExitedError(this.name, this.pid, during, describeExit(this.exitInfo), this.stderrTail());
+    return this.protocolFailure ?? this.limitError ?? new PluginExitedError(this.name, this.pid, during, describeExit(this.exitInfo), this.stderrTail());
   }
 
   /** The handshake (`initialize`; for MCP also `tools/list`), checked strictly against the manifest. */
