@@ -45,6 +45,8 @@ interface Retired {
 export class EngineRuntime {
   readonly frontDoor: FrontDoor;
   private engine: Engine | null = null;
+  /** The active config read back at boot, from `readActive()` until `restore()` builds its engine. */
+  private restoring: LoadedConfig | null = null;
   private readonly builds = new Map<string, CandidateBuild>();
   private retired: Retired | null = null;
 
@@ -56,7 +58,8 @@ export class EngineRuntime {
     private readonly options: NormalizedOptions,
   ) {
     // A plugin started outside a config reload (its own reload, a restart) runs under the active config's limits.
-    host.activeLimits = (name) => this.engine?.loaded.config.plugins[name]?.limits;
+    // On boot, before the engine is rebuilt, the plugins restart under the config active.json names.
+    host.activeLimits = (name) => (this.engine?.loaded ?? this.restoring)?.config.plugins[name]?.limits;
     // Bound at arrival: a request keeps the engine it started on, whatever swaps happen meanwhile.
     this.frontDoor = new FrontDoor((req, res) => {
       const engine = this.engine;
@@ -356,11 +359,18 @@ export class EngineRuntime {
 
   // ---------------------------------------------------------------- start and stop
 
+  /** Read the config active.json names, so the plugins restored before the engine run under its limits. Throws what parsing it throws. */
+  async readActive(): Promise<void> {
+    const entry = this.store.activeMarker.engine;
+    this.restoring = entry ? parseConfig(await readFile(this.store.fromStatePath(entry.file), 'utf8'), entry.source) : null;
+  }
+
   /** Rebuild the engine active.json names, on the plugins already restored. */
   async restore(): Promise<void> {
     const entry = this.store.activeMarker.engine;
     if (!entry) return;
-    const loaded = parseConfig(await readFile(this.store.fromStatePath(entry.file), 'utf8'), entry.source);
+    const loaded = this.restoring ?? parseConfig(await readFile(this.store.fromStatePath(entry.file), 'utf8'), entry.source);
+    this.restoring = null;
     // Bind first: an engine that cannot listen is not reported active.
     await this.frontDoor.bind(loaded.config.http.listen);
     // The restored engine routes through the registry the plugins were restored into: the same map object

@@ -75,6 +75,11 @@ export async function recoverAndStart(found: ActiveMarker, { store, engines, log
   await releaseInterrupted(store, marker, new Set(pending.map(([, swap]) => swap.reloadId)), { logger, record });
   // After the candidates, which the journal names: what is left is what the dead host was serving with.
   await releaseStaleProcesses(store, logger);
+  try {
+    await engines.readActive();
+  } catch (error) {
+    logger.error({ err: toErrorInfo(error) }, 'could not read the active engine config; its plugins restart without its limits');
+  }
   // Each confirmed plugin starts through its slot, like any reload, and is journaled (`restarted`, or
   // `rolledBack` with the step that failed); one that will not start is retried by the supervisor.
   for (const [name, entry] of Object.entries(marker.plugins)) {

@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { startCallers } from '../helpers/callers.js';
 import { writeConfig } from '../helpers/configs.js';
 import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
-import { makePluginDir } from '../helpers/plugin-dirs.js';
+import { join } from 'node:path';
+import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
+import { startServe } from '../helpers/serve.js';
 import { createAdminApi } from '../../src/api/index.js';
 import type { ReloadResult } from '../../src/index.js';
 
@@ -155,6 +157,26 @@ describe('resource limits', () => {
     } finally {
       await t.close();
     }
+  });
+
+  it('a host killed with SIGKILL leaves its plugins\' cgroups behind; the next host on the state directory removes them, and restarts the plugin under the active config's limits', async () => {
+    const stateDir = join(await tempDir('wfr-limits-kill-'), 'state');
+    const doomed = await startServe(stateDir, await writeConfig({ limits: { memoryMiB: 64, processes: 32 } }));
+    const left = pluginCgroups();
+    expect(left.length).toBeGreaterThan(0);
+    doomed.process.kill('SIGKILL');
+    await doomed.process;
+    expect(pluginCgroups()).toEqual(left);
+    const restarted = await startServe(stateDir);
+    try {
+      // The dead host's cgroups are gone; the restarted plugin has one of its own (the limits were read back before it started).
+      const now = pluginCgroups();
+      expect(now.filter((name) => left.includes(name))).toEqual([]);
+      expect(now.length).toBeGreaterThan(0);
+    } finally {
+      await restarted.stop();
+    }
+    expect(pluginCgroups()).toEqual([]);
   });
 
   it.each([
