@@ -13,14 +13,16 @@ import * as grpc from '@grpc/grpc-js';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createOrchestrator, type Orchestrator } from '../src/index.js';
+import { createOrchestrator, type Orchestrator, type ReloadResult } from '../src/index.js';
+import { createAdminApi, startAdminServer } from '../src/api/server.js';
 // Only the health message definitions; the floor uses no reload code.
 import { hostMethods } from '../src/plugins/go-plugin/host-protos.js';
 import { fakePluginDir, percentile, printTable, quick, round, saveResults, tempDir, timingRow } from './lib.js';
 
 const ROUNDS = quick ? 3 : 40;
 const work = await tempDir('wfr-bench-cost-');
-const dirs = [await fakePluginDir(work, 'fake', '1.0.0'), await fakePluginDir(work, 'fake', '2.0.0')];
+// Three versions: each round swaps in-process to the next, then through the admin API to the one after.
+const dirs = [await fakePluginDir(work, 'fake', '1.0.0'), await fakePluginDir(work, 'fake', '2.0.0'), await fakePluginDir(work, 'fake', '3.0.0')];
 const bad = await fakePluginDir(work, 'fake', '9.0.0', ['unhealthy']);
 
 /** The floor: spawn, initialize, health, then kill; no wfreload code. */
@@ -66,14 +68,22 @@ function bareGoPlugin(dir: string, dataDir: string): Promise<number> {
   });
 }
 
-/** One try-activate, timed, with the time from each slot state entered to the next added to `legs`. */
-async function timedSwap(host: Orchestrator, name: string, dir: string, legs: Map<string, number[]>) {
+const TOKEN = 'bench-token-0123456789abcdef';
+
+/** One try-activate as an operator or update manager sends it: POST to the admin API on loopback, the answer's body read. */
+async function viaApi(admin: string, name: string, dir: string): Promise<ReloadResult> {
+  const response = await fetch(`http://${admin}/api/v1/plugins/${name}/try-activate`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ dir }) });
+  return (await response.json()) as ReloadResult;
+}
+
+/** One try-activate, timed (in-process, or through the admin API), with the time from each slot state entered to the next added to `legs`. */
+async function timedSwap(host: Orchestrator, name: string, dir: string, legs: Map<string, number[]>, admin?: string) {
   const entered: Array<[string, number]> = [];
   const follow = host.events.subscribe((event) => {
     if (event.type === 'transition') entered.push([event.state, performance.now()]);
   });
   const start = performance.now();
-  const result = await host.tryActivatePlugin(name, dir);
+  const result = admin ? await viaApi(admin, name, dir) : await host.tryActivatePlugin(name, dir);
   const end = performance.now();
   follow();
   [['call', start] as [string, number], ...entered, ['return', end] as [string, number]].forEach(([state, at], k, all) => {
@@ -87,16 +97,24 @@ async function timedSwap(host: Orchestrator, name: string, dir: string, legs: Ma
 // confirmMs 0: one health call after the swap, the same work the floor does once.
 const host = await createOrchestrator({ stateDir: join(work, 'state'), logger: pino({ level: 'silent' }), timeouts: { confirmMs: 0, graceMs: 500 } });
 await host.tryActivatePlugin('fake', dirs[0]!);
+const api = await startAdminServer(await createAdminApi(host, TOKEN), '127.0.0.1:0');
+// A first request, so the client's connection set-up is not in the first round.
+await fetch(`http://${api.address}/api/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
 const floor: number[] = [];
 const safe: number[] = [];
+const viaAdmin: number[] = [];
+const apiLegs = new Map<string, number[]>();
 const rollback: number[] = [];
 /** Where a try-activate spends its time: from each slot state entered to the next (and from the call, to the return). */
 const legs = new Map<string, number[]>();
 for (let i = 0; i < ROUNDS; i++) {
-  floor.push(await bare(dirs[(i + 1) % 2]!));
-  const { ms, result } = await timedSwap(host, 'fake', dirs[(i + 1) % 2]!, legs);
+  floor.push(await bare(dirs[(2 * i + 1) % 3]!));
+  const { ms, result } = await timedSwap(host, 'fake', dirs[(2 * i + 1) % 3]!, legs);
   safe.push(ms);
   if (result.outcome !== 'activated') throw new Error(`swap ${i} was ${result.outcome}`);
+  const overHttp = await timedSwap(host, 'fake', dirs[(2 * i + 2) % 3]!, apiLegs, api.address);
+  viaAdmin.push(overHttp.ms);
+  if (overHttp.result.outcome !== 'activated') throw new Error(`swap ${i} through the admin API was ${overHttp.result.outcome}: ${overHttp.result.error?.message}`);
   // Rollback speed: from entering rollingBack (the probe has failed) to the result being returned.
   let failedAt = 0;
   const off = host.events.subscribe((event) => {
@@ -107,6 +125,7 @@ for (let i = 0; i < ROUNDS; i++) {
   off();
   if (rolled.outcome !== 'rolledBack') throw new Error('the bad candidate was not rolled back');
 }
+await api.close();
 await host.close();
 
 // The go-plugin example, when it is built (npm run examples:install).
@@ -127,23 +146,26 @@ if (KV.every((dir) => existsSync(join(dir, 'plugin')))) {
   console.log('go-plugin rows skipped: examples/plugins/kv-go-* are not built (npm run examples:install needs Go and go-plugin)');
 }
 
-const rows = [timingRow('floor: spawn + initialize + health (bare script)', floor), timingRow('wfreload try-activate (stage → drain, real swap)', safe), timingRow('rollback: probe failed → candidate reaped, result back', rollback)];
+const rows = [timingRow('floor: spawn + initialize + health (bare script)', floor), timingRow('wfreload try-activate (stage → drain, real swap)', safe), timingRow('the same through the admin API (POST on loopback)', viaAdmin), timingRow('rollback: probe failed → candidate reaped, result back', rollback)];
 const goRows = goFloor.length > 0 ? [timingRow('go-plugin floor: spawn + handshake line + Health/Check (kv binary)', goFloor), timingRow('go-plugin: wfreload try-activate of kv (stage → drain)', goSafe)] : [];
 printTable('Swap overhead and rollback speed, measured alternately in one run', [...rows, ...goRows]);
 // What each leg does (the slot's work for the state it leaves): see docs/benchmarks.md.
 printTable(
   'Where a try-activate spends its time (p50 of each leg, same runs)',
-  [...legs].map(([leg, values]) => ({ leg, p50_ms: round(percentile(values, 50), 2), ...(goLegs.has(leg) ? { go_plugin_p50_ms: round(percentile(goLegs.get(leg)!, 50), 2) } : {}) })),
+  [...legs].map(([leg, values]) => ({ leg, p50_ms: round(percentile(values, 50), 2), ...(apiLegs.has(leg) ? { admin_api_p50_ms: round(percentile(apiLegs.get(leg)!, 50), 2) } : {}), ...(goLegs.has(leg) ? { go_plugin_p50_ms: round(percentile(goLegs.get(leg)!, 50), 2) } : {}) })),
 );
 const ratio50 = round(rows[1]!.p50_ms / rows[0]!.p50_ms, 2);
 const ratio99 = round(rows[1]!.p99_ms / rows[0]!.p99_ms, 2);
+const apiRatio50 = round(rows[2]!.p50_ms / rows[0]!.p50_ms, 2);
 const goRatio50 = goRows.length > 0 ? round(goRows[1]!.p50_ms / goRows[0]!.p50_ms, 2) : null;
-console.log(`\nsummary: try-activate / floor = ${ratio50} at p50 (target ≤ 1.15: ${ratio50 <= 1.15 ? 'met' : 'NOT met'}), ${ratio99} at p99; rollback p50 ${rows[2]!.p50_ms} ms${goRatio50 === null ? '' : `; go-plugin try-activate / floor = ${goRatio50} at p50`}`);
+console.log(`\nsummary: try-activate / floor = ${ratio50} at p50 (target ≤ 1.15: ${ratio50 <= 1.15 ? 'met' : 'NOT met'}), ${ratio99} at p99; through the admin API ${apiRatio50} at p50 (target ≤ 1.15: ${apiRatio50 <= 1.15 ? 'met' : 'NOT met'}); rollback p50 ${rows[3]!.p50_ms} ms${goRatio50 === null ? '' : `; go-plugin try-activate / floor = ${goRatio50} at p50`}`);
 await saveResults('swapCost', {
   rounds: ROUNDS,
   rows,
   ratioP50: ratio50,
   ratioP99: ratio99,
+  apiRatioP50: apiRatio50,
   goPlugin: goRows.length > 0 ? { rows: goRows, ratioP50: goRatio50 } : null,
   legsP50: Object.fromEntries([...legs].map(([leg, values]) => [leg, round(percentile(values, 50), 2)])),
+  apiLegsP50: Object.fromEntries([...apiLegs].map(([leg, values]) => [leg, round(percentile(values, 50), 2)])),
 });

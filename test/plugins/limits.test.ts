@@ -159,7 +159,7 @@ describe('resource limits', () => {
     }
   });
 
-  it('a host killed with SIGKILL leaves its plugins\' cgroups behind; the next host on the state directory removes them, and restarts the plugin under the active config's limits', async () => {
+  it('a host killed with SIGKILL leaves its plugins\' cgroups behind; the next host on the state directory removes them, and restarts the plugin under the active config\'s limits', async () => {
     const stateDir = join(await tempDir('wfr-limits-kill-'), 'state');
     const doomed = await startServe(stateDir, await writeConfig({ limits: { memoryMiB: 64, processes: 32 } }));
     const left = pluginCgroups();
