@@ -7,6 +7,7 @@
  * its handshake line, connects and calls grpc.health.v1.Health/Check.
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -70,10 +71,23 @@ function bareGoPlugin(dir: string, dataDir: string): Promise<number> {
 
 const TOKEN = 'bench-token-0123456789abcdef';
 
-/** One try-activate as an operator or update manager sends it: POST to the admin API on loopback, the answer's body read. */
-async function viaApi(admin: string, name: string, dir: string): Promise<ReloadResult> {
-  const response = await fetch(`http://${admin}/api/v1/plugins/${name}/try-activate`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ dir }) });
-  return (await response.json()) as ReloadResult;
+const agent = new http.Agent({ keepAlive: true });
+
+/**
+ * One try-activate as an update manager sends it: POST to the admin API on loopback, the answer's body read
+ * and parsed. With node:http and keep-alive, as in the front-door bench: fetch's client costs about 1 ms more a call.
+ */
+function viaApi(admin: string, name: string, dir: string): Promise<ReloadResult> {
+  const at = admin.lastIndexOf(':');
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: admin.slice(0, at), port: Number(admin.slice(at + 1)), path: `/api/v1/plugins/${name}/try-activate`, method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReloadResult));
+    });
+    request.once('error', reject);
+    request.end(JSON.stringify({ dir }));
+  });
 }
 
 /** One try-activate, timed (in-process, or through the admin API), with the time from each slot state entered to the next added to `legs`. */
@@ -99,7 +113,7 @@ const host = await createOrchestrator({ stateDir: join(work, 'state'), logger: p
 await host.tryActivatePlugin('fake', dirs[0]!);
 const api = await startAdminServer(await createAdminApi(host, TOKEN), '127.0.0.1:0');
 // A first request, so the client's connection set-up is not in the first round.
-await fetch(`http://${api.address}/api/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+await new Promise((resolve, reject) => http.get(`http://${api.address}/api/v1/status`, { agent, headers: { authorization: `Bearer ${TOKEN}` } }, (response) => response.resume().on('end', resolve)).once('error', reject));
 const floor: number[] = [];
 const safe: number[] = [];
 const viaAdmin: number[] = [];
@@ -125,6 +139,7 @@ for (let i = 0; i < ROUNDS; i++) {
   off();
   if (rolled.outcome !== 'rolledBack') throw new Error('the bad candidate was not rolled back');
 }
+agent.destroy();
 await api.close();
 await host.close();
 

@@ -8,8 +8,14 @@ import type { Logger } from 'pino';
 import { toErrorInfo } from '../errors.js';
 import { processStartTicks, removeIntent, writeIntent, type Intent, type IntentPart } from '../store/index.js';
 
+interface QueuedUpdate {
+  state: string;
+  context: Record<string, unknown>;
+  plugin: string | undefined;
+}
+
 export class IntentLog {
-  private readonly chains = new Map<string, { intent: Intent; chain: Promise<void> }>();
+  private readonly chains = new Map<string, { intent: Intent; chain: Promise<void>; queued: QueuedUpdate[] }>();
   /** Every write and removal not finished yet (close() waits for them: nothing writes after the host is closed). */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -34,30 +40,39 @@ export class IntentLog {
   async begin(intent: Omit<Intent, 'state' | 'staged' | 'candidate' | 'plugins'>): Promise<void> {
     const full: Intent = { ...intent, state: 'admitted', staged: null, candidate: null, plugins: [] };
     const chain = this.track(writeIntent(this.root, full));
-    this.chains.set(intent.id, { intent: full, chain: chain.catch(() => {}) });
+    this.chains.set(intent.id, { intent: full, chain: chain.catch(() => {}), queued: [] });
     await chain;
   }
 
   /**
    * The reload moved on: record its state, and what it has staged and started so far (from the slot's
-   * context). With `plugin`, the context is that plugin slot's, in a config reload.
+   * context). With `plugin`, the context is that plugin slot's, in a config reload. Updates that come while
+   * one is being written are folded into one write of the newest record (a reload passes several states
+   * in a millisecond; only the last one matters to a restart).
    */
   update(id: string, state: string, context: Record<string, unknown>, plugin?: string): void {
     const entry = this.chains.get(id);
     if (!entry) return;
+    entry.queued.push({ state, context, plugin });
+    if (entry.queued.length > 1) return;
     entry.chain = this.track(entry.chain.then(async () => {
-      const before = plugin === undefined ? entry.intent : (entry.intent.plugins.find((p) => p.name === plugin) ?? { staged: null, candidate: null });
-      const part = await this.partOf(context, before);
-      const next: Intent =
-        plugin === undefined
-          ? { ...entry.intent, state, ...part }
-          : { ...entry.intent, plugins: [...entry.intent.plugins.filter((p) => p.name !== plugin), { name: plugin, ...part }] };
-      // Not fsync'd: the record itself was (begin), so a reload is never lost; these updates name what to release
-      // after a crashed host (the page cache outlives the process). After a power loss no process survives, and
-      // a staged copy an update did not reach is only left unused.
-      entry.intent = next;
-      await writeIntent(this.root, next, { durable: false }).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record'));
+      while (entry.queued.length > 0) {
+        // Taken now: an update arriving from here on starts the next round.
+        const batch = entry.queued.slice();
+        for (const next of batch) entry.intent = await this.apply(entry.intent, next);
+        // Not fsync'd: the record itself was (begin), so a reload is never lost; these updates name what to release
+        // after a crashed host (the page cache outlives the process). After a power loss no process survives, and
+        // a staged copy an update did not reach is only left unused.
+        await writeIntent(this.root, entry.intent, { durable: false }).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record'));
+        entry.queued.splice(0, batch.length);
+      }
     }));
+  }
+
+  private async apply(intent: Intent, { state, context, plugin }: QueuedUpdate): Promise<Intent> {
+    const before = plugin === undefined ? intent : (intent.plugins.find((p) => p.name === plugin) ?? { staged: null, candidate: null });
+    const part = await this.partOf(context, before);
+    return plugin === undefined ? { ...intent, state, ...part } : { ...intent, plugins: [...intent.plugins.filter((p) => p.name !== plugin), { name: plugin, ...part }] };
   }
 
   /** The staged copy (a plugin's directory or a config file) and the candidate process a slot's context names; `before` is kept where it names nothing new. */
@@ -75,10 +90,15 @@ export class IntentLog {
   }
 
   /** The result is journaled: the intent is fulfilled. */
-  async end(id: string): Promise<void> {
+  end(id: string): Promise<void> {
     const entry = this.chains.get(id);
     this.chains.delete(id);
-    await entry?.chain;
-    await this.track(removeIntent(this.root, id)).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not remove the intent record'));
+    // Tracked as a whole, so idle() cannot find nothing in flight between the last update and the removal.
+    return this.track(
+      (async () => {
+        await entry?.chain;
+        await removeIntent(this.root, id).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not remove the intent record'));
+      })(),
+    );
   }
 }

@@ -97,6 +97,7 @@ export class Orchestrator {
         engines: orchestrator.engines,
         logger: orchestrator.options.logger,
         record: (result) => orchestrator.record(result),
+        journaled: async () => new Set((await orchestrator.history()).map((result) => result.id)),
         restart: (staged) => orchestrator.restartPlugin({ staged, replacing: null }, null),
         retryLater: (staged, why) => orchestrator.supervisor.restoreFailed(staged, why),
       });
@@ -200,6 +201,11 @@ export class Orchestrator {
    */
   async prunePlugins(name?: string, keep = this.options.retention.keepVersions): Promise<PruneResult[]> {
     this.assertOpen();
+    return this.prunePluginsNow(name, keep);
+  }
+
+  /** prunePlugins, also while close() waits for the prune an activation asked for. */
+  private async prunePluginsNow(name: string | undefined, keep: number): Promise<PruneResult[]> {
     if (!Number.isInteger(keep) || keep < 0) throw new InvalidArgumentError('keep', 'must be a whole number, 0 or more', keep);
     const names = name === undefined ? await this.store.stagedPluginNames() : [validatePluginName(name)];
     const marker = this.store.activeMarker;
@@ -213,7 +219,7 @@ export class Orchestrator {
     const history = await this.history();
     for (const plugin of names) {
       if (`plugin:${plugin}` in this.reloadsInFlight() || 'config' in this.reloadsInFlight()) continue;
-      const { removed, kept } = pruneSelection(await this.pluginVersions(plugin, history), keep, inUse);
+      const { removed, kept } = pruneSelection(await stagedVersions(this.store.root, validatePluginName(plugin), this.store.activeMarker, history), keep, inUse);
       for (const version of removed) await this.store.removeStagedPlugin(version.dir);
       const brief = ({ version, digest, dir }: StagedVersion) => ({ version, digest, dir });
       results.push({ name: plugin, removed: removed.map(brief), kept: kept.map(brief) });
@@ -228,6 +234,10 @@ export class Orchestrator {
    */
   async pruneConfigs(keep = this.options.retention.keepVersions): Promise<{ removed: string[]; kept: string[] }> {
     this.assertOpen();
+    return this.pruneConfigsNow(keep);
+  }
+
+  private async pruneConfigsNow(keep: number): Promise<{ removed: string[]; kept: string[] }> {
     if ('config' in this.reloadsInFlight()) return { removed: [], kept: [] };
     const marker = this.store.activeMarker;
     const pinned = new Set(
@@ -438,8 +448,11 @@ export class Orchestrator {
     await this.engines.close();
     await this.host.stopAll();
     await this.journal.close();
+    this.storeClosed = true;
     await this.store.close();
   }
+
+  private storeClosed = false;
 
   /** Pruning started after an activation; close() waits for it. */
   private pruning: Promise<unknown> = Promise.resolve();
@@ -447,11 +460,15 @@ export class Orchestrator {
   private pruneLater(name: string | undefined): void {
     this.pruning = this.pruning
       .then(() => new Promise((resolve) => setImmediate(resolve)))
+      // The old version is reaped after the answer: its directory is in use until then.
+      .then(() => this.host.retired())
       .then(async (): Promise<unknown> => {
-        if (this.closed) return;
+        // A prune asked for before close() runs (close waits for it); one asked for after the store closed does not.
+        if (this.storeClosed) return;
         // After a config activation, its plugins and the staged configs; after a plugin's, that plugin.
-        if (name === undefined) await Promise.all([this.prunePlugins(), this.pruneConfigs()]);
-        else await this.prunePlugins(name);
+        const keep = this.options.retention.keepVersions;
+        if (name === undefined) await Promise.all([this.prunePluginsNow(undefined, keep), this.pruneConfigsNow(keep)]);
+        else await this.prunePluginsNow(name, keep);
       })
       .catch((error: unknown) => this.options.logger.warn({ err: toErrorInfo(error) }, 'could not prune staged versions'));
   }

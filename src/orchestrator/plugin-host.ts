@@ -257,12 +257,17 @@ export class PluginHost {
     });
     launched = process;
     this.processes.set(process.instanceId, process);
-    // So that a host that dies leaves no plugin running that would not notice (recovery.ts).
+    // So that a host that dies leaves no plugin running that would not notice (recovery.ts). Written while the
+    // plugin starts up; the handshake does not pass before it is on disk, nor is it removed before it was written.
     const stateDir = resolve(this.options.stateDir);
-    await writeProcessRecord(stateDir, { pid: process.pid, startTicks: await processStartTicks(process.pid), plugin: manifest.name, version: manifest.version, tempDirs: [...process.tempDirs], cgroups: [...process.cgroupDirs] }).catch((error: unknown) =>
+    const recorded = (async () => writeProcessRecord(stateDir, { pid: process.pid, startTicks: await processStartTicks(process.pid), plugin: manifest.name, version: manifest.version, tempDirs: [...process.tempDirs], cgroups: [...process.cgroupDirs] }))().catch((error: unknown) =>
       this.options.logger.warn({ plugin: manifest.name, pid: process.pid, err: error }, 'could not write the process record; a crash of this host could leave the process running'),
     );
-    void process.released.then(() => removeProcessRecord(stateDir, process.pid)).catch(() => {});
+    this.recorded.set(process.instanceId, recorded);
+    void process.released.then(() => recorded).then(() => {
+      this.recorded.delete(process.instanceId);
+      return removeProcessRecord(stateDir, process.pid);
+    }).catch(() => {});
     const ref: PluginRef = {
       name: manifest.name,
       version: manifest.version,
@@ -296,9 +301,12 @@ export class PluginHost {
     return process;
   }
 
-  /** `initialize` + strict contract check. */
+  /** Each process's record write (launch), until it is removed. */
+  private readonly recorded = new Map<string, Promise<void>>();
+
+  /** `initialize` + strict contract check; passes once the process record is on disk too. */
   async handshake(ref: PluginRef): Promise<void> {
-    await this.process(ref).initialize(this.options.timeouts.handshakeMs);
+    await Promise.all([this.process(ref).initialize(this.options.timeouts.handshakeMs), this.recorded.get(ref.instanceId)]);
   }
 
   /** `health`, then every probe the manifest declares. */
@@ -356,7 +364,36 @@ export class PluginHost {
     return drained;
   }
 
+  /** Old versions told to stop whose exit and reaping have not finished (stopAll waits for them). */
+  private readonly retiring = new Set<Promise<void>>();
+
+  /**
+   * The old version after a plugin swap: wait until no call is in flight (or drainMs), tell it to stop,
+   * and resolve. Its exit and reaping (graceMs, then SIGKILL of its group) finish after this resolves,
+   * off the caller's critical path; stopAll waits for them, and its process record stays on disk until
+   * it is reaped, so a host that dies meanwhile leaves nothing the next one does not kill.
+   */
+  async drainAndRetire(ref: PluginRef): Promise<boolean> {
+    const process = this.processes.get(ref.instanceId);
+    if (!process) return true;
+    const drained = await process.drain(this.options.timeouts.drainMs);
+    const stopping: Promise<void> = process.stop(this.options.timeouts.graceMs).then(
+      () => {
+        this.processes.delete(ref.instanceId);
+      },
+      (error: unknown) => this.options.logger.error({ plugin: ref.name, version: ref.version, pid: ref.pid, err: error }, `could not stop plugin ${ref.name} ${ref.version} (pid ${ref.pid}) after the swap; it may still run`),
+    ).finally(() => this.retiring.delete(stopping));
+    this.retiring.add(stopping);
+    return drained;
+  }
+
+  /** Resolves once every old version told to stop so far is reaped. */
+  async retired(): Promise<void> {
+    await Promise.all([...this.retiring]);
+  }
+
   async stopAll(): Promise<void> {
+    await this.retired();
     // Clear first: these exits are requested, not crashes.
     this.#active.clear();
     await Promise.all(

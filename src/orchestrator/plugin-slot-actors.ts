@@ -167,11 +167,12 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
         return { type: 'SWAPPED_BACK' };
       }, { name: 'swap back', ...cleanup, boundMs: bound(graceMs) }),
 
-      // The swap already happened: a failure here is reported, and the slot still ends `active`.
+      // The swap already happened: a failure here is reported, and the slot still ends `active`. Drained means no
+      // call in flight and told to stop; its exit and reaping finish after the answer (drainAndRetire).
       drainPrevious: fromWork(async ({ previous }) => {
         if (!previous) return { type: 'DRAINED' };
         try {
-          if (!(await host.drainAndStop(previous))) {
+          if (!(await host.drainAndRetire(previous))) {
             log.warn({ plugin: previous.name, pid: previous.pid }, `drain timed out after ${drainMs} ms; stopped with calls still in flight`);
           }
         } catch (error) {

@@ -21,6 +21,8 @@ export interface RecoveryDeps {
   engines: EngineRuntime;
   logger: Logger;
   record: (result: ReloadResult) => Promise<void>;
+  /** The ids of the reloads the journal holds a result for. */
+  journaled: () => Promise<ReadonlySet<string>>;
   /** Start a confirmed version through its slot (the restart path: checks, then reinstate). */
   restart: (staged: StagedPlugin) => Promise<PluginReloadResult>;
   /** Hand a version that would not start to the supervisor: retried with backoff, then marked failed. */
@@ -62,7 +64,7 @@ function recoveredResult(target: string, pending: PendingSwap, before: ActiveMar
  * (each journaled as `recovered`), staging debris is removed, and the
  * confirmed set is started.
  */
-export async function recoverAndStart(found: ActiveMarker, { store, engines, logger, record, restart, retryLater }: RecoveryDeps): Promise<void> {
+export async function recoverAndStart(found: ActiveMarker, { store, engines, logger, record, journaled, restart, retryLater }: RecoveryDeps): Promise<void> {
   let marker = found;
   const pending = Object.entries(found.pending);
   if (pending.length > 0) {
@@ -72,7 +74,7 @@ export async function recoverAndStart(found: ActiveMarker, { store, engines, log
     for (const [target, swap] of pending) await record(recoveredResult(target, swap, found, marker));
   }
   await store.removeDebris();
-  await releaseInterrupted(store, marker, new Set(pending.map(([, swap]) => swap.reloadId)), { logger, record });
+  await releaseInterrupted(store, marker, new Set(pending.map(([, swap]) => swap.reloadId)), { logger, record, journaled });
   // After the candidates, which the journal names: what is left is what the dead host was serving with.
   await releaseStaleProcesses(store, logger);
   try {
@@ -118,8 +120,11 @@ async function releaseStaleProcesses(store: StateStore, logger: Logger): Promise
  * as `interrupted`, unless the pending-swap recovery above already journaled it
  * as `recovered`.
  */
-async function releaseInterrupted(store: StateStore, marker: ActiveMarker, recovered: Set<string>, { logger, record }: Pick<RecoveryDeps, 'logger' | 'record'>): Promise<void> {
-  for (const { id, intent } of await readIntents(store.root)) {
+async function releaseInterrupted(store: StateStore, marker: ActiveMarker, recovered: Set<string>, { logger, record, journaled }: Pick<RecoveryDeps, 'logger' | 'record' | 'journaled'>): Promise<void> {
+  const intents = await readIntents(store.root);
+  // The host removes a reload's intent after answering it: one that died in between left an intent whose result is journaled.
+  const done = intents.length > 0 ? await journaled() : new Set<string>();
+  for (const { id, intent } of intents) {
     if (!intent) {
       logger.warn({ reloadId: id }, 'an unreadable intent record was removed');
       await removeIntent(store.root, id);
@@ -138,7 +143,7 @@ async function releaseInterrupted(store: StateStore, marker: ActiveMarker, recov
         cleaned.push(`the staged copy ${part.staged.dir}`);
       }
     }
-    if (!recovered.has(id)) await record(interruptedResult(intent, cleaned));
+    if (!recovered.has(id) && !done.has(id)) await record(interruptedResult(intent, cleaned));
     await removeIntent(store.root, id);
   }
   await removeIntentDebris(store.root);

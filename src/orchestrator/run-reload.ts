@@ -213,7 +213,10 @@ export async function runReload<T extends TargetInfo>(run: ReloadRun<T>, deps: R
   // Nothing was tried beyond staging: what was offered is what is active.
   if (result.outcome === 'unchanged') result.candidate ??= result.active;
   await record(result);
-  // Journaled: the intent is fulfilled.
-  await intents.end(run.id);
+  // Journaled: the intent is fulfilled. A caller's reload removes it after the answer (close() waits for it);
+  // a host that dies before it is gone leaves an intent whose result recovery finds in the journal, and
+  // journals nothing more. A restart (at boot, or by the supervisor) has no caller waiting: it removes it first.
+  const ended = intents.end(run.id);
+  if (run.restart) await ended;
   return result;
 }

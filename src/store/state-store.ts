@@ -6,7 +6,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readActiveMarker, writeActiveMarker, type ActiveMarker } from './active-marker.js';
-import { appendJournal, readJournal } from './journal.js';
+import { JournalWriter, readJournal } from './journal.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
 import { collectObjects } from './objects.js';
 import { removeStagedPlugin, stagePlugin, type ReadManifest, type StagedPluginDir, type StagingManifest } from './stage-plugin.js';
@@ -18,11 +18,14 @@ export class StateStore {
   private marker: ActiveMarker | null = null;
   private lock: StateLock | null = null;
   private writes: Promise<unknown> = Promise.resolve();
+  /** The journal's open file (appends are one write and one fdatasync). */
+  private readonly journal: JournalWriter;
 
   constructor(root: string) {
     this.root = resolve(root);
     this.markerPath = join(this.root, 'active.json');
     this.journalPath = join(this.root, 'journal.ndjson');
+    this.journal = new JournalWriter(this.journalPath, () => this.journalMaxBytes);
   }
 
   /** Take the single-writer lock, then read the marker. Throws StateLockedError if another host holds the directory. */
@@ -41,6 +44,7 @@ export class StateStore {
   /** Release the lock (after the last write). */
   async close(): Promise<void> {
     await this.writes.catch(() => {});
+    await this.journal.close();
     await this.lock?.release();
     this.lock = null;
   }
@@ -84,7 +88,7 @@ export class StateStore {
   journalMaxBytes = 10 * 1024 * 1024;
 
   appendJournal(record: unknown): Promise<void> {
-    return appendJournal(this.journalPath, record, { maxBytes: this.journalMaxBytes });
+    return this.journal.append(record);
   }
 
   readJournal<T>(): Promise<T[]> {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { startCallers } from '../helpers/callers.js';
 import { isAlive } from '../helpers/host.js';
+import { waitForExit } from '../helpers/wait.js';
 import { EXAMPLES, tempDir } from '../helpers/plugin-dirs.js';
 import { processesUnder } from '../helpers/resources.js';
 import { startServe, wfctl, type RunningHost } from '../helpers/serve.js';
@@ -139,7 +140,7 @@ describe('the go-plugin example kv, hosted and reloaded safely', () => {
     expect(snapshots.filter((e) => e.actorId === 'plugin:kv').at(-1)?.state).toBe('active');
     expect(load.failures).toEqual([]);
     expect(during).toBeGreaterThan(10);
-    expect(isAlive(before.pid)).toBe(false);
+    expect(await waitForExit(before.pid)).toBe(true);
     // 2.0.0's one more field: the revision of the key 1.0.0 wrote.
     expect(await front('/kv/colour')).toEqual({ status: 200, body: { value: 'green', revision: 1 } });
     expect(await put('colour', 'blue')).toEqual({ status: 200, body: { revision: 2 } });

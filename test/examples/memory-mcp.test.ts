@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { isAlive, openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
+import { waitForExit } from '../helpers/wait.js';
 import { EXAMPLES, tempDir } from '../helpers/plugin-dirs.js';
 import { startCallers } from '../helpers/callers.js';
 import { processesUnder } from '../helpers/resources.js';
@@ -87,7 +88,8 @@ describe('the published MCP server-memory, hosted and reloaded safely', () => {
     expect(load.failures).toEqual([]);
     expect(during).toBeGreaterThan(10);
     expect(memory().version).toBe('2026.8.31');
-    expect(isAlive(before.pid)).toBe(false);
+    // Drained before the answer, reaped after it.
+    expect(await waitForExit(before.pid)).toBe(true);
   }, SLOW);
 
   it('keeps its data outside the staged copy, across versions: STATE/data/memory', async () => {

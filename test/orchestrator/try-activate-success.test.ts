@@ -1,7 +1,12 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
+import { waitForExit } from '../helpers/wait.js';
+import { scaled } from '../helpers/slowdown.js';
+import { TEST_TIMEOUTS } from '../helpers/timeouts.js';
+import { writeIntent } from '../../src/store/index.js';
 import { EXAMPLES, makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
 
 describe('a successful swap', () => {
@@ -38,9 +43,47 @@ describe('a successful swap', () => {
     expect(result.previous).toMatchObject({ version: '1.0.0', pid: oldPid });
     expect(result.active).toMatchObject({ version: '2.0.0', pid: fresh.pid });
     expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'engine check', 'swap', 'confirm', 'drain']);
-    // The result is returned only after the old process drained and exited.
-    expect(isAlive(oldPid)).toBe(false);
+    // The result is returned once the old process drained (no call in flight) and was told to stop; it is reaped
+    // after the answer, off the caller's critical path, within graceMs.
+    expect(await waitForExit(oldPid)).toBe(true);
     expect(JSON.parse(await t.readMarker()).plugins.fake.version).toBe('2.0.0');
+  });
+
+  it('answers once the old version is drained and told to stop, without waiting for its exit; close() waits for it, and its process record stays until it is reaped', async () => {
+    const slow = await openTestHost({ timeouts: { ...TEST_TIMEOUTS, graceMs: scaled(3_000) } });
+    try {
+      // 1.0.0 ignores `shutdown` and the end of stdin: only the SIGKILL after graceMs ends it.
+      const v1 = await slow.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0', flags: ['ignore-shutdown'] }));
+      const oldPid = v1.active!.pid!;
+      const result = await slow.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }));
+      expect(result.outcome).toBe('activated');
+      expect(result.steps.at(-1)).toMatchObject({ work: 'drain' });
+      // Answered while the old process is still in its grace period, no longer routed to.
+      expect(isAlive(oldPid)).toBe(true);
+      expect(existsSync(join(slow.stateDir, 'processes', `${oldPid}.json`))).toBe(true);
+      expect(((await slow.host.invoke('fake', 'echo', {})) as { version: string }).version).toBe('2.0.0');
+      // close() returns only after the old process was reaped, and its record removed.
+      await slow.host.close();
+      expect(isAlive(oldPid)).toBe(false);
+      expect(readdirSync(join(slow.stateDir, 'processes')).filter((name) => name.endsWith('.json'))).toEqual([]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('a host that died after answering, before removing the intent record, is not journaled twice: the next host finds the result and removes the record', async () => {
+    const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    await t.host.close();
+    // What such a host leaves: the intent, in the state it last recorded, beside the journaled result.
+    await writeIntent(t.stateDir, { id: result.id, target: 'plugin:fake', source: result.source, startedAt: result.startedAt, state: 'active', staged: null, candidate: null, plugins: [] });
+    const again = await openTestHost({}, t.stateDir);
+    try {
+      expect((await again.host.history()).filter((r) => r.id === result.id)).toEqual([result]);
+      expect(readdirSync(join(t.stateDir, 'intents')).filter((name) => name.endsWith('.json'))).toEqual([]);
+      expect(again.host.listPlugins()[0]).toMatchObject({ version: '1.0.0' });
+    } finally {
+      await again.close();
+    }
   });
 
   it('upgrades the example greeter from 1.0.0 to 2.0.0, whose new step answers', async () => {

@@ -49,10 +49,12 @@ describe('the journal', () => {
     const store = new StateStore(join(file, '..'));
     await store.appendJournal({ id: 1 });
     await store.appendJournal({ id: 2 });
+    await store.close();
+    // What a host that died mid-append leaves.
     await appendFile(file, '{"id": 3, "outc');
     expect(await readJournal(file)).toEqual([{ id: 1 }, { id: 2 }]);
-    // The next record starts on a line of its own: it is not glued to the torn one and lost.
-    await store.appendJournal({ id: 4 });
+    // The next host's first record starts on a line of its own: it is not glued to the torn one and lost.
+    await new StateStore(join(file, '..')).appendJournal({ id: 4 });
     expect(await readJournal(file)).toEqual([{ id: 1 }, { id: 2 }, { id: 4 }]);
   });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { isAlive, openTestHost, TEST_TIMEOUTS, type TestHost } from '../../helpers/host.js';
+import { waitForExit } from '../../helpers/wait.js';
 import { tempDir } from '../../helpers/plugin-dirs.js';
 import { scaled } from '../../helpers/slowdown.js';
 
@@ -47,7 +48,7 @@ it('a server that ignores the end of stdin gets SIGTERM within the grace period,
 
   const result = await t.host.tryActivatePlugin('fixture', await mcpPlugin('2.0.0'));
   expect(result.outcome).toBe('activated');
-  // The drain stopped the old server: by SIGTERM, which it answered by writing its mark (not by SIGKILL).
+  // The drain stopped the old server (after the answer): by SIGTERM, which it answered by writing its mark (not by SIGKILL).
+  expect(await waitForExit(old.pid)).toBe(true);
   expect(await readFile(join(t.stateDir, 'data', 'fixture', 'signal'), 'utf8')).toBe('SIGTERM');
-  expect(isAlive(old.pid)).toBe(false);
 }, scaled(60_000));
