@@ -276,9 +276,10 @@ export class PluginRequiresMoreError extends WfrError {
 
 export class PluginLimitExceededError extends WfrError {
   readonly code = 'WFR_PLUGIN_LIMIT_EXCEEDED';
-  constructor(plugin: string, pid: number, limit: string, allowed: string, peak: string, during: string) {
+  /** `how`: what the kernel did at the limit (it stops a process at memoryMiB; it refuses a file past openFiles). */
+  constructor(plugin: string, pid: number, limit: string, allowed: string, peak: string, during: string, how = `the kernel stopped it at a peak of ${peak}`) {
     super(
-      `Plugin "${plugin}" (pid ${pid}) exceeded its limit ${limit} (${allowed}) during ${during}: the kernel stopped it at a peak of ${peak}. Raise plugins.${plugin}.limits.${limit} in the engine config, or fix what the plugin uses.`,
+      `Plugin "${plugin}" (pid ${pid}) exceeded its limit ${limit} (${allowed}) during ${during}: ${how}. Raise plugins.${plugin}.limits.${limit} in the engine config, or fix what the plugin uses.`,
       { plugin, pid, limit, allowed, peak, during },
     );
   }

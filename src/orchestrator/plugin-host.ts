@@ -314,7 +314,10 @@ export class PluginHost {
     const process = this.process(ref);
     await process.health(this.options.timeouts.healthMs);
     for (const probe of process.manifest.probe ?? []) {
-      const output = await process.invoke(probe.step, probe.input ?? {}, this.options.timeouts.probeMs);
+      const output = await process.invoke(probe.step, probe.input ?? {}, this.options.timeouts.probeMs).catch((error: unknown) => {
+        // A probe that failed because the kernel refused a file past openFiles is that limit, not the plugin's error.
+        throw process.openFilesExceeded(`invoke of "${probe.step}"`) ?? error;
+      });
       if (probe.expect && !containsSubset(output, probe.expect)) {
         throw new ProbeFailedError(ref.name, probe.step, probe.expect, output);
       }

@@ -14,7 +14,7 @@ import { pluginEnvironment, type Manifest } from './manifest.js';
 import { loadProtocol, type Protocol } from './protocols.js';
 import { createCgroup, removeCgroups, type PluginCgroup } from './cgroup.js';
 import { noLimits, type PluginLimits } from './limits.js';
-import { processUsage } from './process-usage.js';
+import { openFileCount, processUsage } from './process-usage.js';
 import { resolveCommand } from './resolve-command.js';
 import { createLineSplitter } from './rpc/line-splitter.js';
 import { createLineWriter, type LineWriter } from './rpc/line-writer.js';
@@ -259,6 +259,21 @@ export class PluginProcess {
   /** The limits it was started under. */
   get limits(): PluginLimits {
     return this.resources;
+  }
+
+  /**
+   * After a call or check failed: a process with `openFiles` that holds (nearly) that many descriptors
+   * hit RLIMIT_NOFILE, which the kernel enforces by refusing the next open (EMFILE), not by stopping it.
+   * Records that as the limit it exceeded (as exitError and limitExceeded report it) and returns it; else null.
+   */
+  openFilesExceeded(during: string): WfrError | null {
+    const allowed = this.resources.openFiles;
+    if (allowed === undefined || this.exitInfo || this.limitError) return this.limitError;
+    const open = openFileCount(this.pid);
+    // A few descriptors of slack: the failing call may have closed what it opened last.
+    if (open === null || open < allowed - 2) return null;
+    this.limitError = new PluginLimitExceededError(this.name, this.pid, 'openFiles', `${allowed} files`, `${open} open files (measured)`, during, `the kernel refused its next file (EMFILE) with ${open} open`);
+    return this.limitError;
   }
 
   /** The limit the kernel stopped it at (known once `released` settles), or null. */

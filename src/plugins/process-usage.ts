@@ -1,5 +1,5 @@
 /** What a process uses now, from /proc: resident memory and CPU time (status, limits, the polling fallback). */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcessUsage {
   memoryBytes: number;
@@ -18,6 +18,15 @@ export function processUsage(pid: number): ProcessUsage | null {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const rssKiB = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0);
     return { memoryBytes: rssKiB * 1024, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / USER_HZ };
+  } catch {
+    return null;
+  }
+}
+
+/** How many file descriptors the process holds now, or null when /proc does not say. */
+export function openFileCount(pid: number): number | null {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
   } catch {
     return null;
   }

@@ -129,6 +129,22 @@ describe('resource limits', () => {
     }
   });
 
+  it('a candidate that opens 500 files in its probe under openFiles: 64 is rolled back at probe with WFR_PLUGIN_LIMIT_EXCEEDED naming openFiles and the count; the old process serves on', async () => {
+    const t = await limitedHost({ openFiles: 64 });
+    try {
+      const before = t.host.listPlugins()[0]!;
+      const greedy = await makePluginDir({ version: '2.0.0', manifest: { probe: [{ step: 'echo', input: { openFiles: 500 } }] } });
+      const result = await t.host.tryActivatePlugin('fake', greedy);
+      expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'probe', error: { code: 'WFR_PLUGIN_LIMIT_EXCEEDED', details: { limit: 'openFiles', allowed: '64 files', during: 'invoke of "echo"' } } });
+      expect(result.error!.message).toMatch(/exceeded its limit openFiles \(64 files\) during invoke of "echo": the kernel refused its next file \(EMFILE\) with 6\d open/);
+      expect(t.host.listPlugins()[0]).toMatchObject({ version: '1.0.0', pid: before.pid });
+      expect(isAlive(result.candidate!.pid)).toBe(false);
+      expect(await t.host.invoke('fake', 'echo', {})).toMatchObject({ version: '1.0.0' });
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a fork bomb under processes: 16 is contained by the kernel, and the host stays responsive', async () => {
     const t = await limitedHost({ processes: 16 });
     try {
