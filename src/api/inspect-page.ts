@@ -27,6 +27,7 @@ export const INSPECT_PAGE = `<!doctype html>
   /* Red only when the plugin does not serve; how its last attempt ended is the state's own colour. */
   .slot[data-health="failed"], .slot[data-health="restarting"] { border-color: #cf222e; border-width: 2px; }
   .slot .health { font-weight: normal; margin-left: .5rem; }
+  .slot .usage { font-weight: normal; color: #57606a; }
   .slot[data-health="failed"] .health, .slot[data-health="restarting"] .health { color: #cf222e; font-weight: bold; }
   table { border-collapse: collapse; width: 100%; background: #fff; }
   td, th { border-bottom: 1px solid #e3e6eb; padding: .3rem .5rem; text-align: left; vertical-align: top; }
@@ -60,10 +61,11 @@ function drawSlot(actorId) {
     states.append(box);
   }
   const health = el('span', { className: 'health' });
-  const section = el('div', { className: 'slot' }, el('h2', {}, actorId, ' ', el('small', {}, graph.id), health), states);
+  const usage = el('span', { className: 'usage' });
+  const section = el('div', { className: 'slot' }, el('h2', {}, actorId, ' ', el('small', {}, graph.id), health, ' ', usage), states);
   section.dataset.actor = actorId;
   document.getElementById('slots').append(section);
-  const slot = { boxes, section, health };
+  const slot = { boxes, section, health, usage };
   slots.set(actorId, slot);
   return slot;
 }
@@ -92,6 +94,11 @@ function showHealth(plugins) {
     const slot = drawSlot('plugin:' + plugin.name);
     slot.section.dataset.health = plugin.health;
     slot.health.textContent = plugin.health === 'serving' ? '· serving ' + plugin.version : '· ' + plugin.health.toUpperCase() + ' ' + plugin.version;
+    // What the process uses, against its limit where the config sets one (as wfctl plugin list shows it).
+    const memoryLimit = plugin.limits && plugin.limits.set.memoryMiB;
+    slot.usage.textContent = plugin.usage
+      ? '· ' + Math.round(plugin.usage.memoryBytes / 1048576) + (memoryLimit ? '/' + memoryLimit : '') + ' MiB, cpu ' + plugin.usage.cpuSeconds.toFixed(1) + ' s'
+      : '';
   }
 }
 
@@ -145,6 +152,8 @@ async function start() {
     addReload(JSON.parse(e.data).result);
     refreshHealth();
   });
+  // Memory and CPU move on between reloads.
+  setInterval(refreshHealth, 2000);
 }
 start();
 </script>

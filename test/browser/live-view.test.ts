@@ -51,6 +51,8 @@ it('shows each slot machine and follows a reload triggered through the API to it
   await page.waitForSelector('.slot[data-actor="plugin:fake"][data-current="rolledBack"] .state.current.attempt');
   await page.waitForSelector('.slot[data-actor="plugin:fake"][data-health="serving"]');
   expect(await card.locator('.health').innerText()).toBe('· serving 1.0.0');
+  // Its process's resident memory and CPU time, from the status.
+  expect(await card.locator('.usage').innerText()).toMatch(/^· \d+ MiB, cpu \d+\.\d s$/);
   expect(await card.locator('.state.current.bad').count()).toBe(0);
   expect(await card.evaluate((node) => (globalThis as unknown as { getComputedStyle: (n: unknown) => { borderTopColor: string } }).getComputedStyle(node).borderTopColor)).not.toBe('rgb(207, 34, 46)');
 
