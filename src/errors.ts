@@ -504,8 +504,9 @@ export class RecoveredUnconfirmedError extends WfrError {
 
 export class ConfirmFailedError extends WfrError {
   readonly code = 'WFR_CONFIRM_FAILED';
-  constructor(target: string, reason: string) {
-    super(`${target}: the new version failed inside its confirmation window (${reason}); the previous version was swapped back in.`, { target, reason });
+  /** `cause`: the code of what failed it (e.g. WFR_PLUGIN_LIMIT_EXCEEDED), when it had one. */
+  constructor(target: string, reason: string, cause?: string) {
+    super(`${target}: the new version failed inside its confirmation window (${reason}); the previous version was swapped back in.`, { target, reason, ...(cause ? { cause } : {}) });
   }
 }
 

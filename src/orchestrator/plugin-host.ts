@@ -333,7 +333,8 @@ export class PluginHost {
     const interval = Math.max(20, Math.floor(windowMs / 5));
     const deadline = Date.now() + windowMs;
     let timer: NodeJS.Timeout | undefined;
-    const died = process.exited.then(() => {
+    // Released, not just exited: by then a limit the kernel enforced is known (an OOM kill is that limit, not a crash).
+    const died = process.released.then(() => {
       throw process.exitError('the confirmation window')!;
     });
     try {

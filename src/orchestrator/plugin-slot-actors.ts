@@ -137,7 +137,8 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
         try {
           await host.watchHealth(current, options.timeouts.confirmMs);
         } catch (error) {
-          throw new ConfirmFailedError(`plugin:${current.name}`, toErrorInfo(error).message);
+          const cause = toErrorInfo(error);
+          throw new ConfirmFailedError(`plugin:${current.name}`, cause.message, cause.code);
         }
         // Past the bound the slot is already swapping back: confirming now would undo that.
         if (signal.aborted) return null;

@@ -7,6 +7,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startCallers } from '../helpers/callers.js';
+import { TEST_TIMEOUTS } from '../helpers/timeouts.js';
+import { scaled } from '../helpers/slowdown.js';
 import { writeConfig } from '../helpers/configs.js';
 import { isAlive, openTestHost, type TestHost } from '../helpers/host.js';
 import { join } from 'node:path';
@@ -111,6 +113,23 @@ describe('resource limits', () => {
       expect([...errors.keys()].every((code) => code.startsWith('WFR_'))).toBe(true);
       // The plugin's 256 MiB were never the host's.
       expect(process.memoryUsage().rss - hostBefore).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a new version that blows memoryMiB inside its confirmation window is swapped back: rolledBack at confirm, the cause the limit, the old process serving', async () => {
+    const t = await limitedHost({ memoryMiB: 64 }, { timeouts: { ...TEST_TIMEOUTS, confirmMs: scaled(1_000) } });
+    try {
+      const before = t.host.listPlugins()[0]!;
+      // Passes its probe, then takes 256 MiB right after the first health call of the window.
+      const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0', flags: ['alloc-after-health=2'] }));
+      expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'confirm', error: { code: 'WFR_CONFIRM_FAILED', details: { cause: 'WFR_PLUGIN_LIMIT_EXCEEDED' } }, active: { version: '1.0.0', pid: before.pid } });
+      expect(result.error!.message).toMatch(/exceeded its limit memoryMiB \(64 MiB\)/);
+      expect(result.steps.map((s) => s.work)).toEqual(['stage', 'start', 'handshake', 'probe', 'engine check', 'swap', 'confirm', 'swap back']);
+      expect(t.host.listPlugins()[0]).toMatchObject({ version: '1.0.0', pid: before.pid });
+      expect(await t.host.invoke('fake', 'echo', {})).toMatchObject({ version: '1.0.0' });
+      expect(JSON.parse(await t.readMarker()).plugins.fake.version).toBe('1.0.0');
     } finally {
       await t.close();
     }
