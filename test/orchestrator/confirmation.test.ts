@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive, openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
 import { startCallers } from '../helpers/callers.js';
 import { makePluginDir } from '../helpers/plugin-dirs.js';
+import { waitForExit } from '../helpers/wait.js';
 
 describe('the confirmation window', () => {
   let t: TestHost;
@@ -51,7 +52,8 @@ describe('the confirmation window', () => {
     const result = await reload;
     expect(result.outcome).toBe('activated');
     expect(JSON.parse(await t.readMarker()).pending).toEqual({});
-    expect(isAlive(v1.active!.pid)).toBe(false);
+    // Told to stop before the answer; its exit and reaping finish within graceMs after it.
+    expect(await waitForExit(v1.active!.pid!)).toBe(true);
   });
 
   it('retries a call the new version dropped by dying inside the window on the old version', async () => {
