@@ -40,13 +40,55 @@ async function objectParent(stateDir: string, sha: string): Promise<void> {
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** sha256 of a file's bytes, hex; `size` (when known) picks reading it whole or streaming it. */
-export async function sha256File(path: string, size?: number): Promise<string> {
+async function sha256File(path: string, size?: number): Promise<string> {
   if ((size ?? (await stat(path)).size) <= STREAM_ABOVE_BYTES) return sha256(await readFile(path));
   const hash = createHash('sha256');
   await pipeline(createReadStream(path), async function* (source) {
     for await (const chunk of source) hash.update(chunk as Buffer);
   });
   return hash.digest('hex');
+}
+
+/** What a remembered digest was taken of: the file's identity and times, as `stat` gives them in nanoseconds. */
+interface Remembered {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  sha: string;
+}
+
+/** Entries kept at most (oldest dropped first): a few thousand node_modules files, or many small plugins. */
+const REMEMBER_AT_MOST = 20_000;
+/**
+ * A file changed within this long before it was hashed is not remembered: timestamps are coarse (a
+ * kernel tick), so a write in the same tick could leave them equal (git's "racy" entries). Any write
+ * after that sets ctime, which no program can set back, past the remembered one.
+ */
+const RACY_NS = 2_000_000_000n;
+const remembered = new Map<string, Remembered>();
+
+/**
+ * sha256 of a file, remembered for as long as it keeps the same device, inode, size, mtime and ctime:
+ * offering an unchanged directory again (a re-run, a rollback by hand, the bench's alternation of two
+ * builds) does not read its bytes again. A file whose ctime is within RACY_NS of its hashing is hashed
+ * every time.
+ */
+export async function sha256FileRemembering(path: string): Promise<string> {
+  const before = await stat(path, { bigint: true });
+  const entry = remembered.get(path);
+  if (entry && entry.dev === before.dev && entry.ino === before.ino && entry.size === before.size && entry.mtimeNs === before.mtimeNs && entry.ctimeNs === before.ctimeNs) return entry.sha;
+  const startedNs = BigInt(Date.now()) * 1_000_000n;
+  const sha = await sha256File(path, Number(before.size));
+  const after = await stat(path, { bigint: true });
+  remembered.delete(path);
+  const unchanged = after.ino === before.ino && after.size === before.size && after.mtimeNs === before.mtimeNs && after.ctimeNs === before.ctimeNs;
+  if (unchanged && after.ctimeNs < startedNs - RACY_NS && after.mtimeNs < startedNs - RACY_NS) {
+    if (remembered.size >= REMEMBER_AT_MOST) remembered.delete(remembered.keys().next().value!);
+    remembered.set(path, { dev: after.dev, ino: after.ino, size: after.size, mtimeNs: after.mtimeNs, ctimeNs: after.ctimeNs, sha });
+  }
+  return sha;
 }
 
 /**

@@ -16,7 +16,7 @@ import { diskFault } from './disk-faults.js';
 import { isInside, isPathCommand } from '../util/paths.js';
 import { fsyncDir } from './atomic-write.js';
 import { listPluginFiles, type CopiedFile } from './list-plugin-dir.js';
-import { collectObjects, mapLimit, placeFile, sha256File } from './objects.js';
+import { collectObjects, mapLimit, placeFile, sha256FileRemembering } from './objects.js';
 
 /** Files hashed or placed at once: enough to keep the disk busy, few enough to stay far from the fd limit. */
 const FILE_CONCURRENCY = 16;
@@ -108,12 +108,13 @@ export async function stagePlugin<M extends StagingManifest>(stateDir: string, n
   // The same bytes staged before (a rollback, a re-run of the same upgrade): the immutable copy is reused,
   // verified when it was made, and nothing is written. The digest covers every file, plugin.json included.
   // Only worth hashing first when this version was staged before; else the files are hashed as they are placed.
+  // A file offered before and unchanged since (same inode, size, mtime and ctime) is not read again.
   const tree = await listPluginFiles(root);
   let known: Array<(typeof tree.files)[number] & { sha: string }> | null = null;
   if (await hasStagedVersion(stateDir, name, manifest.version)) {
     known = await mapLimit(tree.files, FILE_CONCURRENCY, async (file) => {
       try {
-        return { ...file, sha: await sha256File(file.from, file.size) };
+        return { ...file, sha: await sha256FileRemembering(file.from) };
       } catch (error) {
         throw new PluginDirUnreadableError(file.from, error);
       }

@@ -1,5 +1,6 @@
 /** The file store's helpers: bounded parallel work that stops cleanly, and stored files trusted only at their size. */
-import { readdir, readFile, stat, truncate } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mapLimit } from '../../src/store/objects.js';
@@ -53,3 +54,36 @@ async function findByInode(root: string, ino: number): Promise<string> {
   }
   throw new Error('not found');
 }
+
+describe('an offered file hashed before', () => {
+  it('is hashed again when its bytes change, even with its size and mtime put back (its ctime moved)', async () => {
+    const store = new StateStore(await tempDir());
+    const offered = await makePluginDir({ version: '1.0.0' });
+    const script = join(offered, 'plugin.mjs');
+    const first = await store.stagePlugin('fake', offered, readManifest);
+    // Remembered only once the file's times are older than the coarse-timestamp margin (2 s): wait for the clock to pass it.
+    const { ctimeMs } = await stat(script);
+    while (Date.now() < ctimeMs + 2_100) await new Promise((resolve) => setTimeout(resolve, 100));
+    // Offered again unchanged: hashed (and remembered), the staged copy reused.
+    const again = await store.stagePlugin('fake', offered, readManifest);
+    expect(again).toMatchObject({ dir: first.dir, createdByReload: false });
+    // The same size and mtime, other bytes: only the ctime tells.
+    const before = await stat(script, { bigint: true });
+    const times = join(await tempDir(), 'times');
+    await writeFile(times, '');
+    execFileSync('touch', ['-r', script, times]); // to the nanosecond, which utimes cannot do
+    const text = await readFile(script, 'utf8');
+    const changed = text.replace('health', 'HEALTH');
+    expect(changed).not.toBe(text);
+    expect(changed.length).toBe(text.length);
+    await writeFile(script, changed);
+    execFileSync('touch', ['-r', times, script]);
+    const after = await stat(script, { bigint: true });
+    expect([after.size, after.mtimeNs, after.ino]).toEqual([before.size, before.mtimeNs, before.ino]);
+    expect(after.ctimeNs).not.toBe(before.ctimeNs);
+    const third = await store.stagePlugin('fake', offered, readManifest);
+    expect(third.digest).not.toBe(first.digest);
+    expect(third.createdByReload).toBe(true);
+    expect(await readFile(join(third.dir, 'plugin.mjs'), 'utf8')).toBe(changed);
+  });
+});
