@@ -4,13 +4,13 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeConfig, writeRawConfig } from '../helpers/configs.js';
+import { launchBrowser } from '../helpers/browser.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
 import { startServe, wfctl, type RunningHost } from '../helpers/serve.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshot = fileURLToPath(new URL('../../docs/live-view.png', import.meta.url));
 
 let browser: Browser;
@@ -20,10 +20,7 @@ let stateDir: string;
 beforeAll(async () => {
   stateDir = await tempDir('wfr-live-');
   host = await startServe(stateDir, await writeConfig({ tag: 'A' }));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { startCallers } from '../helpers/callers.js';
+import { launchBrowser } from '../helpers/browser.js';
 import { isAlive } from '../helpers/host.js';
 import { waitForExit } from '../helpers/wait.js';
 import { EXAMPLES, tempDir } from '../helpers/plugin-dirs.js';
@@ -144,6 +145,25 @@ describe('the go-plugin example kv, hosted and reloaded safely', () => {
     // 2.0.0's one more field: the revision of the key 1.0.0 wrote.
     expect(await front('/kv/colour')).toEqual({ status: 200, body: { value: 'green', revision: 1 } });
     expect(await put('colour', 'blue')).toEqual({ status: 200, body: { revision: 2 } });
+  });
+
+  it('is drawn in the live view like any other plugin: its slot machine, active, serving 2.0.0, with its memory and CPU', async () => {
+    const listed = await kv();
+    const url = JSON.parse((await run('live', '--json')).stdout).url as string;
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.waitForSelector('body[data-live="true"]');
+      const card = page.locator('.slot[data-actor="plugin:kv"]');
+      await page.waitForSelector('.slot[data-actor="plugin:kv"][data-current="active"][data-health="serving"]');
+      expect(await card.locator('.health').innerText()).toBe(`· serving ${listed.version}`);
+      expect(await card.locator('.usage').innerText()).toMatch(/^· \d+ MiB, cpu \d+\.\d s$/);
+      const states = await card.locator('.state').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('data-state')));
+      expect(states).toEqual(expect.arrayContaining(['idle', 'staging', 'staged', 'candidateStarted', 'handshaked', 'healthy', 'probed', 'draining', 'active', 'rolledBack']));
+    } finally {
+      await browser.close();
+    }
   });
 
   type Refusal = [string, (manifest: Record<string, any>) => void, { failedStep: string; code: string; message: RegExp }, Record<string, (text: string) => string>?];
