@@ -13,7 +13,7 @@
  * removed fails with ENOENT, and the file is then copied and stored again.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type BigIntStats } from 'node:fs';
 import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -50,14 +50,9 @@ async function sha256File(path: string, size?: number): Promise<string> {
 }
 
 /** What a remembered digest was taken of: the file's identity and times, as `stat` gives them in nanoseconds. */
-interface Remembered {
-  dev: bigint;
-  ino: bigint;
-  size: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-  sha: string;
-}
+type FileVersion = Pick<BigIntStats, 'dev' | 'ino' | 'size' | 'mtimeNs' | 'ctimeNs'>;
+
+const sameVersion = (a: FileVersion, b: FileVersion) => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 
 /** Entries kept at most (oldest dropped first): a few thousand node_modules files, or many small plugins. */
 const REMEMBER_AT_MOST = 20_000;
@@ -67,7 +62,7 @@ const REMEMBER_AT_MOST = 20_000;
  * after that sets ctime, which no program can set back, past the remembered one.
  */
 const RACY_NS = 2_000_000_000n;
-const remembered = new Map<string, Remembered>();
+const remembered = new Map<string, { version: FileVersion; sha: string }>();
 
 /**
  * sha256 of a file, remembered for as long as it keeps the same device, inode, size, mtime and ctime:
@@ -78,15 +73,15 @@ const remembered = new Map<string, Remembered>();
 export async function sha256FileRemembering(path: string): Promise<string> {
   const before = await stat(path, { bigint: true });
   const entry = remembered.get(path);
-  if (entry && entry.dev === before.dev && entry.ino === before.ino && entry.size === before.size && entry.mtimeNs === before.mtimeNs && entry.ctimeNs === before.ctimeNs) return entry.sha;
+  if (entry && sameVersion(entry.version, before)) return entry.sha;
   const startedNs = BigInt(Date.now()) * 1_000_000n;
   const sha = await sha256File(path, Number(before.size));
   const after = await stat(path, { bigint: true });
   remembered.delete(path);
-  const unchanged = after.ino === before.ino && after.size === before.size && after.mtimeNs === before.mtimeNs && after.ctimeNs === before.ctimeNs;
-  if (unchanged && after.ctimeNs < startedNs - RACY_NS && after.mtimeNs < startedNs - RACY_NS) {
+  if (sameVersion(before, after) && after.ctimeNs < startedNs - RACY_NS && after.mtimeNs < startedNs - RACY_NS) {
     if (remembered.size >= REMEMBER_AT_MOST) remembered.delete(remembered.keys().next().value!);
-    remembered.set(path, { dev: after.dev, ino: after.ino, size: after.size, mtimeNs: after.mtimeNs, ctimeNs: after.ctimeNs, sha });
+    const { dev, ino, size, mtimeNs, ctimeNs } = after;
+    remembered.set(path, { version: { dev, ino, size, mtimeNs, ctimeNs }, sha });
   }
   return sha;
 }
