@@ -35,4 +35,9 @@ export interface ClientContext {
   onProtocolError: (error: WfrError) => void;
   /** The plugin's last stderr lines, for error messages. */
   stderrTail: () => string[];
+  /**
+   * Output the plugin sent through its protocol rather than its stderr (go-plugin's GRPCStdio), as bytes:
+   * split into lines and kept like stderr lines. `stream` names where the plugin wrote it.
+   */
+  output: (chunk: Uint8Array, stream: 'stdout' | 'stderr') => void;
 }

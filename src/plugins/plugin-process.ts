@@ -16,7 +16,7 @@ import { createCgroup, removeCgroups, type PluginCgroup } from './cgroup.js';
 import { noLimits, type PluginLimits } from './limits.js';
 import { openFileCount, processUsage } from './process-usage.js';
 import { resolveCommand } from './resolve-command.js';
-import { createLineSplitter } from './rpc/line-splitter.js';
+import { createLineSplitter, type LineSplitter } from './rpc/line-splitter.js';
 import { createLineWriter, type LineWriter } from './rpc/line-writer.js';
 import { InFlight } from '../util/in-flight.js';
 
@@ -34,6 +34,8 @@ export interface ExitInfo {
 
 /** Longest stderr line kept; longer ones are replaced by a note. */
 const STDERR_LINE_BYTES = 16 * 1024;
+/** What the logs keep in place of a line over STDERR_LINE_BYTES. */
+const oversizeLine = (bytes: number) => `[a stderr line of ${bytes} bytes was dropped: the limit is ${STDERR_LINE_BYTES}]`;
 
 const describeExit = (exit: ExitInfo): string =>
   exit.signal ? `on signal ${exit.signal}` : `with code ${exit.code ?? 'unknown'}`;
@@ -151,6 +153,15 @@ export class PluginProcess {
       () => subprocess.stdin?.end(),
     );
     this.stdin = stdin;
+    // stderr is the plugin's log: bounded per line like stdout, so a flood cannot grow the host's memory or the journal.
+    const keep = (line: string, stream: 'stdout' | 'stderr' = 'stderr') => {
+      this.stderrLines.push(line);
+      if (this.stderrLines.length > options.limits.stderrTailLines) this.stderrLines.shift();
+      log.info({ stream }, line);
+      options.onStderrLine?.(line);
+    };
+    // Lines sent over the protocol (go-plugin's GRPCStdio), framed apart from the pipes and from each other.
+    const protocolOutput: Partial<Record<'stdout' | 'stderr', LineSplitter>> = {};
     this.rpc = protocol.createClient({
       manifest: options.manifest,
       dir: options.dir,
@@ -162,6 +173,9 @@ export class PluginProcess {
         this.kill();
       },
       stderrTail: () => this.stderrTail(),
+      output: (chunk, stream) => {
+        for (const item of (protocolOutput[stream] ??= createLineSplitter(STDERR_LINE_BYTES)).push(chunk)) keep(item.kind === 'line' ? item.text : oversizeLine(item.bytes), stream);
+      },
     });
 
     const splitter = createLineSplitter(options.limits.maxLineBytes);
@@ -172,16 +186,9 @@ export class PluginProcess {
       }
     });
 
-    // stderr is the plugin's log: bounded per line like stdout, so a flood cannot grow the host's memory or the journal.
-    const keep = (line: string) => {
-      this.stderrLines.push(line);
-      if (this.stderrLines.length > options.limits.stderrTailLines) this.stderrLines.shift();
-      log.info({ stream: 'stderr' }, line);
-      options.onStderrLine?.(line);
-    };
     const stderrSplitter = createLineSplitter(STDERR_LINE_BYTES);
     subprocess.stderr!.on('data', (chunk: Buffer) => {
-      for (const item of stderrSplitter.push(chunk)) keep(item.kind === 'line' ? item.text : `[a stderr line of ${item.bytes} bytes was dropped: the limit is ${STDERR_LINE_BYTES}]`);
+      for (const item of stderrSplitter.push(chunk)) keep(item.kind === 'line' ? item.text : oversizeLine(item.bytes));
     });
     const stderrClosed = once(subprocess.stderr!, 'close').catch(() => {});
     // A plugin that closes stdout yet keeps running can never answer again: fail it now instead of at the next timeout.

@@ -147,6 +147,22 @@ describe('the go-plugin example kv, hosted and reloaded safely', () => {
     expect(await put('colour', 'blue')).toEqual({ status: 200, body: { revision: 2 } });
   });
 
+  it('drains go-plugin\'s stdio stream where the plugin serves it: what 2.0.0 prints after its handshake is in `wfctl plugin logs`', async () => {
+    expect(await put('shape', 'round')).toEqual({ status: 200, body: { revision: 1 } });
+    const printed = 'stored "shape" at revision 1';
+    const deadline = Date.now() + scaled(5_000);
+    for (;;) {
+      const lines = JSON.parse((await run('plugin', 'logs', 'kv', '--json')).stdout).lines as Array<{ line: string; version: string }>;
+      const found = lines.find((entry) => entry.line === printed);
+      if (found) {
+        expect(found.version).toBe('2.0.0');
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`"${printed}" is not in kv's logs: ${JSON.stringify(lines.slice(-5))}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
   it('is drawn in the live view like any other plugin: its slot machine, active, serving 2.0.0, with its memory and CPU', async () => {
     const listed = await kv();
     const url = JSON.parse((await run('live', '--json')).stdout).url as string;

@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/hashicorp/go-hclog"
@@ -53,6 +54,7 @@ func (s *server) Put(_ context.Context, request *PutRequest) (*PutResponse, erro
 		return nil, status.Errorf(codes.Internal, "cannot save: %v", err)
 	}
 	s.logger.Info("put", "key", request.Key, "revision", entry.Revision)
+	fmt.Fprintf(stdout, "stored %q at revision %d\n", request.Key, entry.Revision)
 	return &PutResponse{Revision: entry.Revision}, nil
 }
 
@@ -66,6 +68,7 @@ type kvPlugin struct {
 
 func (p *kvPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 	RegisterKVServer(s, p.impl)
+	RegisterGRPCStdioServer(s, stdout)
 	// Lets the host check the served methods against plugin.json before the swap.
 	reflection.Register(s)
 	return nil

@@ -13,6 +13,8 @@
  *   invoke     the step's unary method: JSON input → request message by
  *              proto-loader's mapping, reply → JSON output; a status error
  *              is the step's error with its code and message
+ *   stdio      plugin.GRPCStdio/StreamStdio, where the plugin serves it:
+ *              what it prints after the handshake goes to its logs
  *   shutdown   plugin.GRPCController/Shutdown; the host reaps the process
  *              and kills its group after the stop timeout
  */
@@ -73,6 +75,9 @@ export class GoPluginClient implements PluginClient {
   private readonly dir: string;
   private readonly stderrTail: () => string[];
   private readonly onProtocolError: (error: WfrError) => void;
+  private readonly output: ClientContext['output'];
+  /** go-plugin's stdio stream, while it is drained. */
+  private stdio: grpc.ClientReadableStream<object> | null = null;
   private failure: WfrError | null = null;
   /** Resolves when fail() is first called. */
   private readonly failed: Promise<void>;
@@ -94,6 +99,7 @@ export class GoPluginClient implements PluginClient {
     this.dir = context.dir;
     this.stderrTail = context.stderrTail;
     this.onProtocolError = context.onProtocolError;
+    this.output = context.output;
     this.handshake = new Promise((resolve, reject) => {
       this.resolveHandshake = resolve;
       this.rejectHandshake = reject;
@@ -120,6 +126,7 @@ export class GoPluginClient implements PluginClient {
       call.cancel();
     }
     this.inFlight.clear();
+    this.stdio?.cancel();
     this.channel?.close();
     // A plugin that broke the protocol cannot be trusted with another call: the host kills it.
     if (protocol) this.onProtocolError(error);
@@ -138,6 +145,7 @@ export class GoPluginClient implements PluginClient {
       this.channel = new grpc.Client(handshake.target, grpc.credentials.createInsecure());
       await Promise.race([this.connect(handshake, deadline), timeout]);
       await Promise.race([this.checkServedMethods(deadline), timeout]);
+      this.drainStdio();
     } catch (error) {
       if (this.failure) throw this.failure;
       if (error instanceof GoPluginHandshakeError) this.fail(error);
@@ -175,6 +183,23 @@ export class GoPluginClient implements PluginClient {
     if (this.failure || !this.channel) return;
     // go-plugin's Shutdown stops the server at once, often before the reply is sent: the process's exit is the answer.
     this.unary(hostMethods.shutdown, '/plugin.GRPCController/Shutdown', {}, graceMs).catch(() => {});
+  }
+
+  /**
+   * What the plugin writes to os.Stdout and os.Stderr after its handshake: go-plugin 1.4 and later send it
+   * over plugin.GRPCStdio, and stall a plugin whose host does not read it. Drained into the logs for as long
+   * as the plugin runs; a plugin without the service (UNIMPLEMENTED) has nothing to drain. Off the handshake's
+   * path: nothing waits for it.
+   */
+  private drainStdio(): void {
+    const { stdio } = hostMethods;
+    const stream = this.channel!.makeServerStreamRequest(stdio.path, stdio.requestSerialize, stdio.responseDeserialize, {});
+    this.stdio = stream;
+    stream.on('data', ({ channel, data }: { channel?: string; data?: Buffer }) => {
+      if (data && data.length > 0) this.output(data, channel === 'STDERR' ? 'stderr' : 'stdout');
+    });
+    // Its end comes with the plugin's: a shutdown, an exit or a cancelled call. None of them is news.
+    stream.on('error', () => {});
   }
 
   /** The plugin's .proto files: the service must define each mapped method, unary. */

@@ -1,9 +1,11 @@
 /**
- * The three services the host calls on every go-plugin plugin, besides the
- * plugin's own: gRPC health, go-plugin's controller, gRPC server reflection.
+ * The services the host calls on a go-plugin plugin, besides the plugin's
+ * own: gRPC health, go-plugin's controller, gRPC server reflection, and
+ * go-plugin's stdio stream where the plugin serves it (go-plugin 1.4 and later).
  * Only the messages and fields the host uses are declared (protobuf ignores
  * the rest on the wire); the full definitions are grpc's health.proto and
- * reflection.proto and go-plugin's grpc_controller.proto.
+ * reflection.proto and go-plugin's grpc_controller.proto and grpc_stdio.proto
+ * (whose google.protobuf.Empty is the same bytes as this Empty: none).
  */
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
@@ -28,6 +30,20 @@ package plugin;
 
 message Empty {}
 service GRPCController { rpc Shutdown(Empty) returns (Empty); }
+`;
+
+const STDIO_PROTO = `
+syntax = "proto3";
+
+package plugin;
+
+message Empty {}
+message StdioData {
+  enum Channel { INVALID = 0; STDOUT = 1; STDERR = 2; }
+  Channel channel = 1;
+  bytes data = 2;
+}
+service GRPCStdio { rpc StreamStdio(Empty) returns (stream StdioData); }
 `;
 
 const REFLECTION_PROTO = `
@@ -64,11 +80,12 @@ function load(source: string): protoLoader.PackageDefinition {
 
 /** Method definitions by full path, e.g. /grpc.health.v1.Health/Check. */
 export const hostMethods = (() => {
-  const definitions = { ...load(HOST_PROTOS), ...load(CONTROLLER_PROTO), ...load(REFLECTION_PROTO) };
+  const definitions = { ...load(HOST_PROTOS), ...load(CONTROLLER_PROTO), ...load(STDIO_PROTO), ...load(REFLECTION_PROTO) };
   const method = (service: string, name: string) => (definitions[service] as protoLoader.ServiceDefinition)[name]!;
   return {
     healthCheck: method('grpc.health.v1.Health', 'Check'),
     shutdown: method('plugin.GRPCController', 'Shutdown'),
+    stdio: method('plugin.GRPCStdio', 'StreamStdio'),
     reflection: method('grpc.reflection.v1alpha.ServerReflection', 'ServerReflectionInfo'),
   };
 })();

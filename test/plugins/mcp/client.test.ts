@@ -16,7 +16,7 @@ const manifest = parseManifest(
 function client() {
   const written: Array<{ id?: number; method?: string }> = [];
   const protocolErrors: WfrError[] = [];
-  const mcp = new McpClient({ manifest, dir: '.', writeLine: (line) => written.push(JSON.parse(line)), onProtocolError: (error) => protocolErrors.push(error), stderrTail: () => [] });
+  const mcp = new McpClient({ manifest, dir: '.', writeLine: (line) => written.push(JSON.parse(line)), onProtocolError: (error) => protocolErrors.push(error), stderrTail: () => [], output: () => {} });
   return { mcp, written, protocolErrors };
 }
 
