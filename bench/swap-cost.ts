@@ -4,11 +4,13 @@
  * measured with a bare script that uses no wfreload code, alternating with
  * wfreload's try-activate in the same run. The same again for the go-plugin
  * example kv (examples/plugins/kv-go-*): its floor spawns the Go binary, reads
- * its handshake line, connects and calls grpc.health.v1.Health/Check.
+ * its handshake line, connects and calls grpc.health.v1.Health/Check; and for
+ * the MCP example server-memory (examples/plugins/memory-mcp-*): initialize,
+ * tools/list and ping, what the host's MCP handshake and health ask.
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { createInterface } from 'node:readline';
@@ -65,6 +67,32 @@ function bareGoPlugin(dir: string, dataDir: string): Promise<number> {
         child.kill('SIGKILL');
       });
     });
+    child.once('error', reject);
+  });
+}
+
+const MEMORY = ['memory-mcp-2025.11.25', 'memory-mcp-2026.8.31'].map((name) => fileURLToPath(new URL(`../examples/plugins/${name}`, import.meta.url)));
+
+/** The MCP floor: spawn the server its manifest names, initialize, the initialized notice, tools/list, ping, then kill. */
+function bareMcp(dir: string, dataDir: string): Promise<number> {
+  const [, ...args] = JSON.parse(readFileSync(join(dir, 'plugin.json'), 'utf8')).command as string[];
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: dir, env: { ...process.env, MEMORY_FILE_PATH: join(dataDir, 'memory.jsonl') }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const send = (message: object) => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const { id } = JSON.parse(line);
+      if (id === 1) {
+        send({ method: 'notifications/initialized' });
+        send({ id: 2, method: 'tools/list' });
+      } else if (id === 2) send({ id: 3, method: 'ping' });
+      else if (id === 3) {
+        const ms = performance.now() - start;
+        child.once('exit', () => resolve(ms));
+        child.kill('SIGKILL');
+      }
+    });
+    send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'floor', version: '1.0.0' } } });
     child.once('error', reject);
   });
 }
@@ -143,37 +171,50 @@ agent.destroy();
 await api.close();
 await host.close();
 
-// The go-plugin example, when it is built (npm run examples:install).
-const goFloor: number[] = [];
-const goSafe: number[] = [];
-const goLegs = new Map<string, number[]>();
-if (KV.every((dir) => existsSync(join(dir, 'plugin')))) {
-  const goHost = await createOrchestrator({ stateDir: join(work, 'state-go'), logger: pino({ level: 'silent' }), timeouts: { confirmMs: 0, graceMs: 500 } });
-  await goHost.tryActivatePlugin('kv', KV[0]!);
+/**
+ * A protocol's example at two versions, swapped back and forth by a host of its own, each swap alternating
+ * with its floor (the same binary spawned, handshaken and health-checked by a bare script, then killed).
+ */
+async function alternate(name: string, dirs: string[], floorOf: (dir: string) => Promise<number>, state: string) {
+  const floorMs: number[] = [];
+  const swapMs: number[] = [];
+  const legsOf = new Map<string, number[]>();
+  const own = await createOrchestrator({ stateDir: join(work, state), logger: pino({ level: 'silent' }), timeouts: { confirmMs: 0, graceMs: 500 } });
+  await own.tryActivatePlugin(name, dirs[0]!);
   for (let i = 0; i < ROUNDS; i++) {
-    goFloor.push(await bareGoPlugin(KV[(i + 1) % 2]!, work));
-    const { ms, result } = await timedSwap(goHost, 'kv', KV[(i + 1) % 2]!, goLegs);
-    goSafe.push(ms);
-    if (result.outcome !== 'activated') throw new Error(`go-plugin swap ${i} was ${result.outcome}: ${result.error?.message}`);
+    floorMs.push(await floorOf(dirs[(i + 1) % 2]!));
+    const { ms, result } = await timedSwap(own, name, dirs[(i + 1) % 2]!, legsOf);
+    swapMs.push(ms);
+    if (result.outcome !== 'activated') throw new Error(`${name} swap ${i} was ${result.outcome}: ${result.error?.message}`);
   }
-  await goHost.close();
-} else {
-  console.log('go-plugin rows skipped: examples/plugins/kv-go-* are not built (npm run examples:install needs Go and go-plugin)');
+  await own.close();
+  return { floorMs, swapMs, legsOf };
 }
+
+// The go-plugin and MCP examples, when they are built (npm run examples:install).
+const go = KV.every((dir) => existsSync(join(dir, 'plugin'))) ? await alternate('kv', KV, (dir) => bareGoPlugin(dir, work), 'state-go') : null;
+if (!go) console.log('go-plugin rows skipped: examples/plugins/kv-go-* are not built (npm run examples:install needs Go and go-plugin)');
+const mcp = MEMORY.every((dir) => existsSync(join(dir, 'node_modules'))) ? await alternate('memory', MEMORY, (dir) => bareMcp(dir, work), 'state-mcp') : null;
+if (!mcp) console.log('MCP rows skipped: examples/plugins/memory-mcp-* have no node_modules (npm run examples:install)');
+const goFloor = go?.floorMs ?? [];
+const goSafe = go?.swapMs ?? [];
+const goLegs = go?.legsOf ?? new Map<string, number[]>();
 
 const rows = [timingRow('floor: spawn + initialize + health (bare script)', floor), timingRow('wfreload try-activate (stage → drain, real swap)', safe), timingRow('the same through the admin API (POST on loopback)', viaAdmin), timingRow('rollback: probe failed → candidate reaped, result back', rollback)];
 const goRows = goFloor.length > 0 ? [timingRow('go-plugin floor: spawn + handshake line + Health/Check (kv binary)', goFloor), timingRow('go-plugin: wfreload try-activate of kv (stage → drain)', goSafe)] : [];
-printTable('Swap overhead and rollback speed, measured alternately in one run', [...rows, ...goRows]);
+const mcpRows = mcp ? [timingRow('MCP floor: spawn + initialize + tools/list + ping (server-memory)', mcp.floorMs), timingRow('MCP: wfreload try-activate of server-memory (stage → drain)', mcp.swapMs)] : [];
+printTable('Swap overhead and rollback speed, measured alternately in one run', [...rows, ...goRows, ...mcpRows]);
 // What each leg does (the slot's work for the state it leaves): see docs/benchmarks.md.
 printTable(
   'Where a try-activate spends its time (p50 of each leg, same runs)',
-  [...legs].map(([leg, values]) => ({ leg, p50_ms: round(percentile(values, 50), 2), ...(apiLegs.has(leg) ? { admin_api_p50_ms: round(percentile(apiLegs.get(leg)!, 50), 2) } : {}), ...(goLegs.has(leg) ? { go_plugin_p50_ms: round(percentile(goLegs.get(leg)!, 50), 2) } : {}) })),
+  [...legs].map(([leg, values]) => ({ leg, p50_ms: round(percentile(values, 50), 2), ...(apiLegs.has(leg) ? { admin_api_p50_ms: round(percentile(apiLegs.get(leg)!, 50), 2) } : {}), ...(goLegs.has(leg) ? { go_plugin_p50_ms: round(percentile(goLegs.get(leg)!, 50), 2) } : {}), ...(mcp?.legsOf.has(leg) ? { mcp_p50_ms: round(percentile(mcp.legsOf.get(leg)!, 50), 2) } : {}) })),
 );
 const ratio50 = round(rows[1]!.p50_ms / rows[0]!.p50_ms, 2);
 const ratio99 = round(rows[1]!.p99_ms / rows[0]!.p99_ms, 2);
 const apiRatio50 = round(rows[2]!.p50_ms / rows[0]!.p50_ms, 2);
 const goRatio50 = goRows.length > 0 ? round(goRows[1]!.p50_ms / goRows[0]!.p50_ms, 2) : null;
-console.log(`\nsummary: try-activate / floor = ${ratio50} at p50 (target ≤ 1.15: ${ratio50 <= 1.15 ? 'met' : 'NOT met'}), ${ratio99} at p99; through the admin API ${apiRatio50} at p50 (target ≤ 1.15: ${apiRatio50 <= 1.15 ? 'met' : 'NOT met'}); rollback p50 ${rows[3]!.p50_ms} ms${goRatio50 === null ? '' : `; go-plugin try-activate / floor = ${goRatio50} at p50`}`);
+const mcpRatio50 = mcpRows.length > 0 ? round(mcpRows[1]!.p50_ms / mcpRows[0]!.p50_ms, 2) : null;
+console.log(`\nsummary: try-activate / floor = ${ratio50} at p50 (target ≤ 1.15: ${ratio50 <= 1.15 ? 'met' : 'NOT met'}), ${ratio99} at p99; through the admin API ${apiRatio50} at p50 (target ≤ 1.15: ${apiRatio50 <= 1.15 ? 'met' : 'NOT met'}); rollback p50 ${rows[3]!.p50_ms} ms${goRatio50 === null ? '' : `; go-plugin try-activate / floor = ${goRatio50} at p50`}${mcpRatio50 === null ? '' : `; MCP try-activate / floor = ${mcpRatio50} at p50`}`);
 await saveResults('swapCost', {
   rounds: ROUNDS,
   rows,
@@ -181,6 +222,7 @@ await saveResults('swapCost', {
   ratioP99: ratio99,
   apiRatioP50: apiRatio50,
   goPlugin: goRows.length > 0 ? { rows: goRows, ratioP50: goRatio50 } : null,
+  mcp: mcpRows.length > 0 ? { rows: mcpRows, ratioP50: mcpRatio50 } : null,
   legsP50: Object.fromEntries([...legs].map(([leg, values]) => [leg, round(percentile(values, 50), 2)])),
   apiLegsP50: Object.fromEntries([...apiLegs].map(([leg, values]) => [leg, round(percentile(values, 50), 2)])),
 });
