@@ -196,18 +196,14 @@ const go = KV.every((dir) => existsSync(join(dir, 'plugin'))) ? await alternate(
 if (!go) console.log('go-plugin rows skipped: examples/plugins/kv-go-* are not built (npm run examples:install needs Go and go-plugin)');
 const mcp = MEMORY.every((dir) => existsSync(join(dir, 'node_modules'))) ? await alternate('memory', MEMORY, (dir) => bareMcp(dir, work), 'state-mcp') : null;
 if (!mcp) console.log('MCP rows skipped: examples/plugins/memory-mcp-* have no node_modules (npm run examples:install)');
-const goFloor = go?.floorMs ?? [];
-const goSafe = go?.swapMs ?? [];
-const goLegs = go?.legsOf ?? new Map<string, number[]>();
-
 const rows = [timingRow('floor: spawn + initialize + health (bare script)', floor), timingRow('wfreload try-activate (stage → drain, real swap)', safe), timingRow('the same through the admin API (POST on loopback)', viaAdmin), timingRow('rollback: probe failed → candidate reaped, result back', rollback)];
-const goRows = goFloor.length > 0 ? [timingRow('go-plugin floor: spawn + handshake line + Health/Check (kv binary)', goFloor), timingRow('go-plugin: wfreload try-activate of kv (stage → drain)', goSafe)] : [];
+const goRows = go ? [timingRow('go-plugin floor: spawn + handshake line + Health/Check (kv binary)', go.floorMs), timingRow('go-plugin: wfreload try-activate of kv (stage → drain)', go.swapMs)] : [];
 const mcpRows = mcp ? [timingRow('MCP floor: spawn + initialize + tools/list + ping (server-memory)', mcp.floorMs), timingRow('MCP: wfreload try-activate of server-memory (stage → drain)', mcp.swapMs)] : [];
 printTable('Swap overhead and rollback speed, measured alternately in one run', [...rows, ...goRows, ...mcpRows]);
 // What each leg does (the slot's work for the state it leaves): see docs/benchmarks.md.
 printTable(
   'Where a try-activate spends its time (p50 of each leg, same runs)',
-  [...legs].map(([leg, values]) => ({ leg, p50_ms: round(percentile(values, 50), 2), ...(apiLegs.has(leg) ? { admin_api_p50_ms: round(percentile(apiLegs.get(leg)!, 50), 2) } : {}), ...(goLegs.has(leg) ? { go_plugin_p50_ms: round(percentile(goLegs.get(leg)!, 50), 2) } : {}), ...(mcp?.legsOf.has(leg) ? { mcp_p50_ms: round(percentile(mcp.legsOf.get(leg)!, 50), 2) } : {}) })),
+  [...legs].map(([leg, values]) => ({ leg, p50_ms: round(percentile(values, 50), 2), ...(apiLegs.has(leg) ? { admin_api_p50_ms: round(percentile(apiLegs.get(leg)!, 50), 2) } : {}), ...(go?.legsOf.has(leg) ? { go_plugin_p50_ms: round(percentile(go.legsOf.get(leg)!, 50), 2) } : {}), ...(mcp?.legsOf.has(leg) ? { mcp_p50_ms: round(percentile(mcp.legsOf.get(leg)!, 50), 2) } : {}) })),
 );
 const ratio50 = round(rows[1]!.p50_ms / rows[0]!.p50_ms, 2);
 const ratio99 = round(rows[1]!.p99_ms / rows[0]!.p99_ms, 2);
