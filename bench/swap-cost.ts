@@ -151,12 +151,16 @@ const rollback: number[] = [];
 const legs = new Map<string, number[]>();
 for (let i = 0; i < ROUNDS; i++) {
   floor.push(await bare(dirs[(2 * i + 1) % 3]!));
+  // Each timed call starts on a settled host: the floor's kill and exit are outside its time too.
+  await host.settled();
   const { ms, result } = await timedSwap(host, 'fake', dirs[(2 * i + 1) % 3]!, legs);
   safe.push(ms);
   if (result.outcome !== 'activated') throw new Error(`swap ${i} was ${result.outcome}`);
+  await host.settled();
   const overHttp = await timedSwap(host, 'fake', dirs[(2 * i + 2) % 3]!, apiLegs, api.address);
   viaAdmin.push(overHttp.ms);
   if (overHttp.result.outcome !== 'activated') throw new Error(`swap ${i} through the admin API was ${overHttp.result.outcome}: ${overHttp.result.error?.message}`);
+  await host.settled();
   // Rollback speed: from entering rollingBack (the probe has failed) to the result being returned.
   let failedAt = 0;
   const off = host.events.subscribe((event) => {
@@ -166,6 +170,7 @@ for (let i = 0; i < ROUNDS; i++) {
   rollback.push(performance.now() - failedAt);
   off();
   if (rolled.outcome !== 'rolledBack') throw new Error('the bad candidate was not rolled back');
+  await host.settled();
 }
 agent.destroy();
 await api.close();
@@ -183,6 +188,7 @@ async function alternate(name: string, dirs: string[], floorOf: (dir: string) =>
   await own.tryActivatePlugin(name, dirs[0]!);
   for (let i = 0; i < ROUNDS; i++) {
     floorMs.push(await floorOf(dirs[(i + 1) % 2]!));
+    await own.settled();
     const { ms, result } = await timedSwap(own, name, dirs[(i + 1) % 2]!, legsOf);
     swapMs.push(ms);
     if (result.outcome !== 'activated') throw new Error(`${name} swap ${i} was ${result.outcome}: ${result.error?.message}`);

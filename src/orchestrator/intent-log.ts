@@ -2,11 +2,12 @@
  * Keeps each running reload's intent record (src/store/intents.ts) current:
  * written before the reload is admitted, updated as it reaches new states
  * (the staged copy, the candidate's process and its start time), removed once
- * its result is journaled. Writes for one reload are serialised.
+ * its result is journaled. Updates for one reload are applied in order, each
+ * one line appended to its open record.
  */
 import type { Logger } from 'pino';
 import { toErrorInfo } from '../errors.js';
-import { processStartTicks, removeIntent, writeIntent, type Intent, type IntentPart } from '../store/index.js';
+import { beginIntent, processStartTicks, removeIntent, type Intent, type IntentFile, type IntentPart } from '../store/index.js';
 
 interface QueuedUpdate {
   state: string;
@@ -15,7 +16,7 @@ interface QueuedUpdate {
 }
 
 export class IntentLog {
-  private readonly chains = new Map<string, { intent: Intent; chain: Promise<void>; queued: QueuedUpdate[] }>();
+  private readonly chains = new Map<string, { intent: Intent; file: IntentFile | null; chain: Promise<void>; queued: QueuedUpdate[] }>();
   /** Every write and removal not finished yet (close() waits for them: nothing writes after the host is closed). */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -39,16 +40,28 @@ export class IntentLog {
   /** The record exists on disk when this resolves. */
   async begin(intent: Omit<Intent, 'state' | 'staged' | 'candidate' | 'plugins'>): Promise<void> {
     const full: Intent = { ...intent, state: 'admitted', staged: null, candidate: null, plugins: [] };
-    const chain = this.track(writeIntent(this.root, full));
-    this.chains.set(intent.id, { intent: full, chain: chain.catch(() => {}), queued: [] });
-    await chain;
+    const entry: { intent: Intent; file: IntentFile | null; chain: Promise<void>; queued: QueuedUpdate[] } = { intent: full, file: null, chain: Promise.resolve(), queued: [] };
+    const file = this.track(beginIntent(this.root, full));
+    entry.chain = file.then((opened) => {
+      entry.file = opened;
+    }, () => {});
+    this.chains.set(intent.id, entry);
+    await file.catch((error: unknown) => {
+      this.chains.delete(intent.id);
+      throw error;
+    });
+  }
+
+  /** Close the records of reloads still running (a host closing under them): they stay on disk, for the next host's recovery. */
+  close(): void {
+    for (const entry of this.chains.values()) entry.file?.close();
   }
 
   /**
    * The reload moved on: record its state, and what it has staged and started so far (from the slot's
    * context). With `plugin`, the context is that plugin slot's, in a config reload. Updates that come while
-   * one is being written are folded into one write of the newest record (a reload passes several states
-   * in a millisecond; only the last one matters to a restart).
+   * one is being prepared (reading the candidate's start time) are folded into one line of the newest record
+   * (a reload passes several states in a millisecond; only the last one matters to a restart).
    */
   update(id: string, state: string, context: Record<string, unknown>, plugin?: string): void {
     const entry = this.chains.get(id);
@@ -63,7 +76,11 @@ export class IntentLog {
         // Not fsync'd: the record itself was (begin), so a reload is never lost; these updates name what to release
         // after a crashed host (the page cache outlives the process). After a power loss no process survives, and
         // a staged copy an update did not reach is only left unused.
-        await writeIntent(this.root, entry.intent, { durable: false }).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record'));
+        try {
+          entry.file?.update(entry.intent);
+        } catch (error) {
+          this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record');
+        }
         entry.queued.splice(0, batch.length);
       }
     }));
@@ -97,6 +114,7 @@ export class IntentLog {
     return this.track(
       (async () => {
         await entry?.chain;
+        entry?.file?.close();
         await removeIntent(this.root, id).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not remove the intent record'));
       })(),
     );

@@ -436,6 +436,18 @@ export class Orchestrator {
     return this.journal.history();
   }
 
+  /**
+   * Resolves once the work finished reloads leave after their answer is done: old versions told to stop
+   * have exited and been reaped, pruning has run, and intent records are removed. Nothing waits for it to
+   * serve or to answer; it is for a host program (or a test, or a benchmark) that wants to see that work
+   * through before it looks at processes or the state directory. close() does the same before it stops.
+   */
+  async settled(): Promise<void> {
+    await this.host.retired();
+    await this.pruning;
+    await this.intents.idle();
+  }
+
   /** Stop every plugin (gracefully, then by force) and the slot actors. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -444,6 +456,7 @@ export class Orchestrator {
     this.root.stop();
     // Intent records being written or removed, and pruning, finish first: nothing touches the state directory after close().
     await this.intents.idle();
+    this.intents.close();
     await this.pruning;
     await this.engines.close();
     await this.host.stopAll();

@@ -264,10 +264,15 @@ export class PluginHost {
       this.options.logger.warn({ plugin: manifest.name, pid: process.pid, err: error }, 'could not write the process record; a crash of this host could leave the process running'),
     );
     this.recorded.set(process.instanceId, recorded);
-    void process.released.then(() => recorded).then(() => {
-      this.recorded.delete(process.instanceId);
-      return removeProcessRecord(stateDir, process.pid);
-    }).catch(() => {});
+    const unrecorded: Promise<void> = process.released
+      .then(() => recorded)
+      .then(() => {
+        this.recorded.delete(process.instanceId);
+        return removeProcessRecord(stateDir, process.pid);
+      })
+      .catch(() => {})
+      .finally(() => this.unrecording.delete(process.instanceId));
+    this.unrecording.set(process.instanceId, unrecorded);
     const ref: PluginRef = {
       name: manifest.name,
       version: manifest.version,
@@ -381,9 +386,11 @@ export class PluginHost {
     const process = this.processes.get(ref.instanceId);
     if (!process) return true;
     const drained = await process.drain(this.options.timeouts.drainMs);
+    const unrecorded = this.unrecording.get(ref.instanceId);
     const stopping: Promise<void> = process.stop(this.options.timeouts.graceMs).then(
-      () => {
+      async () => {
         this.processes.delete(ref.instanceId);
+        await unrecorded;
       },
       (error: unknown) => this.options.logger.error({ plugin: ref.name, version: ref.version, pid: ref.pid, err: error }, `could not stop plugin ${ref.name} ${ref.version} (pid ${ref.pid}) after the swap; it may still run`),
     ).finally(() => this.retiring.delete(stopping));
@@ -391,7 +398,10 @@ export class PluginHost {
     return drained;
   }
 
-  /** Resolves once every old version told to stop so far is reaped. */
+  /** Each process's record removal, which starts once it is reaped (launch). */
+  private readonly unrecording = new Map<string, Promise<void>>();
+
+  /** Resolves once every old version told to stop so far is reaped and its process record removed. */
   async retired(): Promise<void> {
     await Promise.all([...this.retiring]);
   }

@@ -7,7 +7,7 @@ export { stagePlugin, removeStagedPlugin } from './stage-plugin.js';
 export type { ReadManifest, StagedPluginDir, StagingManifest } from './stage-plugin.js';
 export { acquireStateLock, processStartTicks } from './state-lock.js';
 export type { StateLock } from './state-lock.js';
-export { intentSchema, readIntents, removeIntent, removeIntentDebris, writeIntent } from './intents.js';
+export { beginIntent, intentSchema, readIntents, removeIntent, removeIntentDebris, writeIntent, type IntentFile } from './intents.js';
 export type { Intent, IntentPart } from './intents.js';
 export { setDiskFault } from './disk-faults.js';
 export type { DiskFaultCode, DiskFaultPlace } from './disk-faults.js';

@@ -1,14 +1,21 @@
 /**
  * Intent records: one file per reload in progress, `STATE/intents/ID.json`,
- * written (atomically) before the reload starts work and updated as it goes,
- * removed once its result is journaled. A file still there when a host opens
+ * created (and fsynced, with its directory) before the reload starts work,
+ * removed once its result is journaled. The file is a log of JSON lines, each
+ * the whole record as it stood: the first written at the start, one appended
+ * as the reload reaches each new state. Appending keeps an update to one
+ * write on a file already open (a rewrite by rename cost half a millisecond
+ * here, on the reload's path, at every state). The last whole line is the
+ * record; a line a crash tore is skipped. A file still there when a host opens
  * the state directory is a reload the host died in: recovery journals it as
  * `interrupted` and releases what it names.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-write.js';
+import { fsyncAsync, fsyncDir, writeAllSync, writeFileAtomic } from './atomic-write.js';
+import { StateWriteError } from '../errors.js';
 
 /** A staged path (relative to the state directory) and whether this reload created it. */
 const stagedSchema = z.object({ dir: z.string(), createdByReload: z.boolean() }).nullable();
@@ -38,10 +45,75 @@ export type Intent = z.infer<typeof intentSchema>;
 const dirOf = (root: string) => join(root, 'intents');
 const fileOf = (root: string, id: string) => join(dirOf(root), `${id}.json`);
 
-/** `durable: false` for updates that only move `state` on: they survive a crashed host, just not a power loss. */
-export async function writeIntent(root: string, intent: Intent, options: { durable?: boolean } = {}): Promise<void> {
-  await mkdir(dirOf(root), { recursive: true });
-  await writeFileAtomic(fileOf(root, intent.id), `${JSON.stringify(intent)}\n`, options);
+/** An intent record being kept: its file stays open, and each update is one line appended to it. */
+export interface IntentFile {
+  /** Append `intent` as the record's new state. Not fsynced: it survives a crashed host, not a power loss. */
+  update(intent: Intent): void;
+  /** Close the file (the record stays on disk until removeIntent). */
+  close(): void;
+}
+
+const lineOf = (intent: Intent) => `${JSON.stringify(intent)}\n`;
+
+/** Create the record for a reload that starts now; it is on disk (file and directory entry fsynced) when this resolves. */
+export async function beginIntent(root: string, intent: Intent): Promise<IntentFile> {
+  const path = fileOf(root, intent.id);
+  let fd: number | null = null;
+  try {
+    // Synchronous metadata calls, async flushes: as in writeFileAtomic (src/store/atomic-write.ts).
+    mkdirSync(dirOf(root), { recursive: true });
+    fd = openSync(path, 'ax', 0o644);
+    writeAllSync(fd, lineOf(intent));
+    await fsyncAsync(fd);
+    await fsyncDir(dirOf(root));
+  } catch (error) {
+    // Only a file this call created is removed (never another reload's record with the same name).
+    if (fd !== null) {
+      closeSync(fd);
+      await rm(path, { force: true }).catch(() => {});
+    }
+    throw new StateWriteError(path, error);
+  }
+  const open = fd;
+  let closed = false;
+  return {
+    update(next) {
+      if (closed) return;
+      try {
+        writeAllSync(open, lineOf(next));
+      } catch (error) {
+        throw new StateWriteError(path, error);
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      closeSync(open);
+    },
+  };
+}
+
+/** Write a whole record at once, replacing any (a record of one line). */
+export async function writeIntent(root: string, intent: Intent): Promise<void> {
+  mkdirSync(dirOf(root), { recursive: true });
+  await writeFileAtomic(fileOf(root, intent.id), lineOf(intent));
+}
+
+/** The record a file's text holds: its last whole line that is a valid record (a torn last line is skipped), else null. */
+function lastRecord(text: string): Intent | null {
+  const lines = text.split('\n');
+  // The text after the last newline is a line a crash tore (or nothing).
+  for (let k = lines.length - 2; k >= 0; k--) {
+    let json: unknown;
+    try {
+      json = JSON.parse(lines[k]!);
+    } catch {
+      continue;
+    }
+    const parsed = intentSchema.safeParse(json);
+    if (parsed.success) return parsed.data;
+  }
+  return null;
 }
 
 /** Leftover temporary files of intent writes a crash interrupted. */
@@ -61,8 +133,7 @@ export async function readIntents(root: string): Promise<Array<{ id: string; int
   const found: Array<{ id: string; intent: Intent | null }> = [];
   for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
     const id = name.slice(0, -'.json'.length);
-    const parsed = intentSchema.safeParse(await readFile(join(dirOf(root), name), 'utf8').then(JSON.parse).catch(() => null));
-    found.push({ id, intent: parsed.success ? parsed.data : null });
+    found.push({ id, intent: lastRecord(await readFile(join(dirOf(root), name), 'utf8').catch(() => '')) });
   }
   return found;
 }

@@ -7,7 +7,8 @@
  * running, and the temporary directories it used: recovery kills the one and
  * removes the others, before anything starts again.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic-write.js';
@@ -31,7 +32,8 @@ const fileOf = (root: string, pid: number) => join(dirOf(root), `${pid}.json`);
 
 /** Not durable: a record has to survive a crashed host, and after a power loss no process survives either. */
 export async function writeProcessRecord(root: string, record: ProcessRecord): Promise<void> {
-  await mkdir(dirOf(root), { recursive: true });
+  // Synchronous, like the write itself (src/store/atomic-write.ts): one metadata call, no thread-pool round trip.
+  mkdirSync(dirOf(root), { recursive: true });
   await writeFileAtomic(fileOf(root, record.pid), `${JSON.stringify(record)}\n`, { durable: false });
 }
 

@@ -49,7 +49,7 @@ describe('a successful swap', () => {
     expect(JSON.parse(await t.readMarker()).plugins.fake.version).toBe('2.0.0');
   });
 
-  it('answers once the old version is drained and told to stop, without waiting for its exit; close() waits for it, and its process record stays until it is reaped', async () => {
+  it('answers once the old version is drained and told to stop, without waiting for its exit; settled() and close() wait for it, and its process record stays until it is reaped', async () => {
     const slow = await openTestHost({ timeouts: { ...TEST_TIMEOUTS, graceMs: scaled(3_000) } });
     try {
       // 1.0.0 ignores `shutdown` and the end of stdin: only the SIGKILL after graceMs ends it.
@@ -62,9 +62,15 @@ describe('a successful swap', () => {
       expect(isAlive(oldPid)).toBe(true);
       expect(existsSync(join(slow.stateDir, 'processes', `${oldPid}.json`))).toBe(true);
       expect(((await slow.host.invoke('fake', 'echo', {})) as { version: string }).version).toBe('2.0.0');
-      // close() returns only after the old process was reaped, and its record removed.
-      await slow.host.close();
+      // settled() returns only after the old process was reaped, its record removed and the intent record gone.
+      await slow.host.settled();
       expect(isAlive(oldPid)).toBe(false);
+      expect(readdirSync(join(slow.stateDir, 'processes')).filter((name) => name.endsWith('.json'))).toEqual([`${result.active!.pid}.json`]);
+      expect(readdirSync(join(slow.stateDir, 'intents'))).toEqual([]);
+      expect(((await slow.host.invoke('fake', 'echo', {})) as { version: string }).version).toBe('2.0.0');
+      // close() returns only after every process was reaped, and its record removed.
+      await slow.host.close();
+      expect(isAlive(result.active!.pid)).toBe(false);
       expect(readdirSync(join(slow.stateDir, 'processes')).filter((name) => name.endsWith('.json'))).toEqual([]);
     } finally {
       await slow.close();

@@ -18,6 +18,12 @@ import { startServe } from '../helpers/serve.js';
 import { scaled } from '../helpers/slowdown.js';
 
 
+/** An intent record is a log of JSON lines, each the whole record as it stood: the last whole line is the record. */
+function lastRecord(text: string) {
+  const whole = text.slice(0, text.lastIndexOf('\n') + 1).trim().split('\n').at(-1);
+  return whole ? JSON.parse(whole) : {};
+}
+
 async function until<T>(what: string, check: () => T | null | undefined | false): Promise<T> {
   const deadline = Date.now() + scaled(10_000);
   for (;;) {
@@ -42,7 +48,7 @@ it('a host killed mid-handshake: the restart kills the candidate group, removes 
   // The intent record names the candidate once it runs; its child has joined its process group.
   const intentFile = await until('the intent record', () => readdirSync(join(stateDir, 'intents')).find((name) => name.endsWith('.json')));
   const intent = await until('the candidate in the intent record', () => {
-    const parsed = JSON.parse(readFileSync(join(stateDir, 'intents', intentFile), 'utf8'));
+    const parsed = lastRecord(readFileSync(join(stateDir, 'intents', intentFile), 'utf8'));
     return parsed.candidate ? parsed : null;
   });
   const pgid: number = intent.candidate.pid;
@@ -92,7 +98,7 @@ it('a host killed while a config reload\'s new plugin hangs in its handshake: th
   // The intent record names the config's plugin once its slot started it; its child has joined its process group.
   const intentFile = await until('the intent record', () => readdirSync(join(stateDir, 'intents')).find((name) => name.endsWith('.json')));
   const intent = await until('the plugin in the intent record', () => {
-    const parsed = JSON.parse(readFileSync(join(stateDir, 'intents', intentFile), 'utf8'));
+    const parsed = lastRecord(readFileSync(join(stateDir, 'intents', intentFile), 'utf8'));
     return parsed.plugins?.[0]?.candidate ? parsed : null;
   });
   const [extra] = intent.plugins;

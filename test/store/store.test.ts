@@ -1,7 +1,7 @@
 import { lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StateStore, readActiveMarker, readJournal, writeFileAtomic } from '../../src/store/index.js';
+import { StateStore, beginIntent, readActiveMarker, readIntents, readJournal, writeFileAtomic, type Intent } from '../../src/store/index.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
 import { readManifest } from '../../src/plugins/index.js';
 
@@ -71,6 +71,42 @@ describe('the journal', () => {
     expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => 13 - ids.length + 1 + i));
     expect(ids.length).toBeGreaterThanOrEqual(Math.ceil(200 / 60));
     for (const name of ['journal.ndjson', 'journal.1.ndjson']) expect((await stat(join(dir, name))).size).toBeLessThanOrEqual(200 + 60);
+  });
+});
+
+describe('intent records', () => {
+  const intent = (state: string): Intent => ({ id: 'r-1', target: 'plugin:fake', source: '/src/fake', startedAt: '2026-12-06T00:00:00.000Z', state, staged: null, candidate: null, plugins: [] });
+
+  it('are created before work starts, updated one appended line at a time, and read as their last whole line', async () => {
+    const root = await tempDir();
+    const file = await beginIntent(root, intent('admitted'));
+    expect(await readIntents(root)).toEqual([{ id: 'r-1', intent: intent('admitted') }]);
+    file.update({ ...intent('candidateStarted'), candidate: { version: '2.0.0', pid: 42, startTicks: '7' } });
+    file.update({ ...intent('handshaked'), candidate: { version: '2.0.0', pid: 42, startTicks: '7' } });
+    expect(await readIntents(root)).toEqual([{ id: 'r-1', intent: { ...intent('handshaked'), candidate: { version: '2.0.0', pid: 42, startTicks: '7' } } }]);
+    expect((await readFile(join(root, 'intents', 'r-1.json'), 'utf8')).split('\n')).toHaveLength(4);
+    file.close();
+    // Closed: the record stays for recovery, and a late update writes nothing.
+    file.update(intent('probed'));
+    expect((await readIntents(root))[0]!.intent!.state).toBe('handshaked');
+  });
+
+  it('skip a last line a crash tore, and read a record with no whole line as unreadable', async () => {
+    const root = await tempDir();
+    const file = await beginIntent(root, intent('admitted'));
+    file.update(intent('staged'));
+    file.close();
+    await appendFile(join(root, 'intents', 'r-1.json'), JSON.stringify(intent('probed')).slice(0, 40));
+    expect((await readIntents(root))[0]!.intent!.state).toBe('staged');
+    await writeFile(join(root, 'intents', 'r-2.json'), '{"id":"r-2","tar');
+    expect((await readIntents(root))[1]).toEqual({ id: 'r-2', intent: null });
+  });
+
+  it('refuse to begin a reload whose record exists, with WFR_STATE_WRITE_FAILED, and leave that record alone', async () => {
+    const root = await tempDir();
+    (await beginIntent(root, intent('handshaked'))).close();
+    await expect(beginIntent(root, intent('admitted'))).rejects.toMatchObject({ code: 'WFR_STATE_WRITE_FAILED' });
+    expect((await readIntents(root))[0]!.intent!.state).toBe('handshaked');
   });
 });
 
