@@ -16,7 +16,7 @@ interface QueuedUpdate {
 }
 
 export class IntentLog {
-  private readonly chains = new Map<string, { intent: Intent; file: IntentFile | null; chain: Promise<void>; queued: QueuedUpdate[] }>();
+  private readonly chains = new Map<string, { intent: Intent; file: IntentFile; chain: Promise<void>; queued: QueuedUpdate[] }>();
   /** Every write and removal not finished yet (close() waits for them: nothing writes after the host is closed). */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -37,24 +37,26 @@ export class IntentLog {
     private readonly logger: Logger,
   ) {}
 
-  /** The record exists on disk when this resolves. */
-  async begin(intent: Omit<Intent, 'state' | 'staged' | 'candidate' | 'plugins'>): Promise<void> {
+  /**
+   * Create the record: it exists when this returns (a crashed host leaves it behind). Its flush to the disk
+   * runs alongside the reload's first step (staging); onDisk() says when it is done, and no candidate
+   * process starts before. Throws WFR_STATE_WRITE_FAILED when the record cannot be created.
+   */
+  begin(intent: Omit<Intent, 'state' | 'staged' | 'candidate' | 'plugins'>): void {
     const full: Intent = { ...intent, state: 'admitted', staged: null, candidate: null, plugins: [] };
-    const entry: { intent: Intent; file: IntentFile | null; chain: Promise<void>; queued: QueuedUpdate[] } = { intent: full, file: null, chain: Promise.resolve(), queued: [] };
-    const file = this.track(beginIntent(this.root, full));
-    entry.chain = file.then((opened) => {
-      entry.file = opened;
-    }, () => {});
-    this.chains.set(intent.id, entry);
-    await file.catch((error: unknown) => {
-      this.chains.delete(intent.id);
-      throw error;
-    });
+    const file = beginIntent(this.root, full);
+    this.track(file.flushed).catch(() => {});
+    this.chains.set(intent.id, { intent: full, file, chain: Promise.resolve(), queued: [] });
+  }
+
+  /** Resolves once reload `id`'s record is on the disk (at once for a reload without one); rejects if it cannot be flushed. */
+  onDisk(id: string): Promise<void> {
+    return this.chains.get(id)?.file.flushed ?? Promise.resolve();
   }
 
   /** Close the records of reloads still running (a host closing under them): they stay on disk, for the next host's recovery. */
   close(): void {
-    for (const entry of this.chains.values()) entry.file?.close();
+    for (const entry of this.chains.values()) entry.file.close();
   }
 
   /**
@@ -77,7 +79,7 @@ export class IntentLog {
         // after a crashed host (the page cache outlives the process). After a power loss no process survives, and
         // a staged copy an update did not reach is only left unused.
         try {
-          entry.file?.update(entry.intent);
+          entry.file.update(entry.intent);
         } catch (error) {
           this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record');
         }

@@ -68,7 +68,7 @@ export class Orchestrator {
     this.pointer = this.host.claimPointer();
     this.engines = new EngineRuntime(this.host, this.pointer, this.store, options);
     this.supervisor = new Supervisor(this.host, options, (result) => this.record(result), (attempt, why) => this.restartPlugin(attempt, why));
-    const slotDeps = { host: this.host, pointer: this.pointer, engines: this.engines, store: this.store, options };
+    const slotDeps = { host: this.host, pointer: this.pointer, engines: this.engines, store: this.store, options, intentOnDisk: (reloadId: string) => this.intents.onDisk(reloadId) };
     const machine = orchestratorMachine.provide({
       actors: {
         pluginSlot: providePluginSlot(composedPluginSlot, slotDeps),
@@ -142,13 +142,14 @@ export class Orchestrator {
   /**
    * Ask the root actor to admit a reload on `target`: it decides, and answers
    * in its context (the send is processed at once). The reload's intent
-   * record is on disk before the root hears of it, so no work starts without
-   * one. Throws ReloadInProgressError (with the blocking reload's id) when it
-   * refused.
+   * record exists before the root hears of it, so no work starts without
+   * one, and it is flushed to the disk before any candidate process starts
+   * (IntentLog.onDisk). Throws ReloadInProgressError (with the blocking
+   * reload's id) when it refused.
    */
   private async admit(target: string, event: (id: string) => OrchestratorEvent, intent: { source: string; requestId?: string | undefined }): Promise<string> {
     const id = newReloadId();
-    await this.intents.begin({ id, target, source: intent.source, startedAt: new Date().toISOString(), ...(intent.requestId ? { requestId: intent.requestId } : {}) });
+    this.intents.begin({ id, target, source: intent.source, startedAt: new Date().toISOString(), ...(intent.requestId ? { requestId: intent.requestId } : {}) });
     this.root.send(event(id));
     const { inFlight, lastRefusal } = this.root.getSnapshot().context;
     if (inFlight[target] === id) return id;
@@ -215,11 +216,11 @@ export class Orchestrator {
       ...Object.values(marker.pending).flatMap((p) => Object.values(p.previousPlugins).flatMap((e) => (e ? [this.store.fromStatePath(e.dir)] : []))),
     ]);
     const results: PruneResult[] = [];
-    // Read once: every plugin's previous version comes from the same journal.
-    const history = await this.history();
     for (const plugin of names) {
       if (`plugin:${plugin}` in this.reloadsInFlight() || 'config' in this.reloadsInFlight()) continue;
-      const { removed, kept } = pruneSelection(await stagedVersions(this.store.root, validatePluginName(plugin), this.store.activeMarker, history), keep, inUse);
+      // Its previous version is the `previous` of its newest activation (kept by the journal's writer: no journal scan per prune).
+      const last = await this.journal.lastActivation(plugin);
+      const { removed, kept } = pruneSelection(await stagedVersions(this.store.root, validatePluginName(plugin), this.store.activeMarker, last ? [last] : []), keep, inUse);
       for (const version of removed) await this.store.removeStagedPlugin(version.dir);
       const brief = ({ version, digest, dir }: StagedVersion) => ({ version, digest, dir });
       results.push({ name: plugin, removed: removed.map(brief), kept: kept.map(brief) });

@@ -6,7 +6,7 @@
  * pointer (plugin swap, swap back and reinstate; the engine's swap and swap
  * back) and to the legacy path kept for contrast.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import { PluginFailedError, ProbeFailedError, UnknownPluginError, type ErrorInfo } from '../errors.js';
@@ -244,7 +244,8 @@ export class PluginHost {
     let launched: PluginProcess | null = null;
     // Where the plugin may write: kept across its versions, while staged directories stay read-only.
     const dataDir = join(resolve(this.options.stateDir), 'data', manifest.name);
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    // One metadata call, on the candidate's path before its spawn: synchronous, like the state store's (src/store/atomic-write.ts).
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const process = await PluginProcess.launch({
       manifest,
       dir: staged.dir,

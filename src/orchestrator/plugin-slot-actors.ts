@@ -31,13 +31,15 @@ export interface PluginSlotDeps {
   engines: EngineRuntime;
   store: StateStore;
   options: NormalizedOptions;
+  /** Resolves once the reload's intent record is on the disk (src/orchestrator/intent-log.ts). */
+  intentOnDisk: (reloadId: string) => Promise<void>;
 }
 
 /**
  * Give `slot` (the plugin slot as the orchestrator composes it, or as the engine slot runs it for a
  * config reload) its work. The same bodies either way: a config's plugin never reaches the pointer work.
  */
-export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engines, store, options }: PluginSlotDeps): PluginSlotMachine {
+export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engines, store, options, intentOnDisk }: PluginSlotDeps): PluginSlotMachine {
   const log = options.logger;
   const { workMs, handshakeMs, healthMs, probeMs, confirmMs, drainMs, graceMs } = options.timeouts;
   // Every step's bound: its own timeouts, plus workMs of slack for the disk and the processes under it.
@@ -61,7 +63,11 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
         return { type: 'STAGED', staged: plain };
       }, { name: 'stage', boundMs: bound(0) }),
 
-      startCandidate: fromWork(async ({ staged }) => ({ type: 'CANDIDATE_STARTED', candidate: await host.launch(staged) }), { name: 'start', boundMs: bound(0) }),
+      startCandidate: fromWork(async ({ staged, request }) => {
+        // The intent record was flushed while the candidate was staged: no process starts before it is on the disk.
+        await intentOnDisk(request.reloadId);
+        return { type: 'CANDIDATE_STARTED', candidate: await host.launch(staged) };
+      }, { name: 'start', boundMs: bound(0) }),
 
       watchCandidate: fromWork(async ({ candidate }) => {
         const process = host.process(candidate);

@@ -28,7 +28,30 @@ export class ResultJournal {
   /** Journal `result` (after any backlog). Never throws: a result the disk refuses waits in the backlog. */
   append(result: ReloadResult): Promise<void> {
     this.backlog.push(result);
+    for (const name of activatedPlugins(result)) this.activatedSinceOpen.set(name, result);
     return this.flush();
+  }
+
+  /** Plugin name → the newest result appended since the host opened that activated it. */
+  private readonly activatedSinceOpen = new Map<string, ReloadResult>();
+  /** The same, from the journal as the host found it: read once, when first asked. */
+  private activatedBefore: Promise<Map<string, ReloadResult>> | null = null;
+
+  /**
+   * The newest result that activated plugin `name` (its own reload, or a config reload's entry for it), or
+   * null. Pruning asks after every activation: this reads the journal once per host, not at every ask.
+   */
+  async lastActivation(name: string): Promise<ReloadResult | null> {
+    const recent = this.activatedSinceOpen.get(name);
+    if (recent) return recent;
+    this.activatedBefore ??= this.history().then(
+      (all) => new Map(all.flatMap((result) => activatedPlugins(result).map((plugin) => [plugin, result] as const))),
+      (error: unknown) => {
+        this.activatedBefore = null;
+        throw error;
+      },
+    );
+    return (await this.activatedBefore).get(name) ?? null;
   }
 
   /** The journal, then the results still waiting to be written. */
@@ -84,4 +107,10 @@ export class ResultJournal {
     }, this.retryMs);
     this.retry.unref();
   }
+}
+
+/** The plugins `result` activated: a plugin reload's own, or the plugins of a config reload that each activated. */
+function activatedPlugins(result: ReloadResult): string[] {
+  if (result.kind === 'plugin') return result.outcome === 'activated' ? [result.name] : [];
+  return (result.plugins ?? []).filter((entry) => entry.outcome === 'activated').map((entry) => entry.name);
 }

@@ -3,11 +3,12 @@
  * faults"): make the state directory's writes fail as a full disk
  * (ENOSPC), a read-only one (EROFS) or one without permission (EACCES)
  * would, at one place: `stage` (copying a plugin into the state directory),
- * `marker` (writing active.json) or `journal` (appending a result). Off
+ * `intent` (flushing a reload's intent record to the disk), `marker`
+ * (writing active.json) or `journal` (appending a result). Off
  * unless set: by WFRELOAD_FAULT_DISK=PLACE:CODE in the environment, or by
  * `setDiskFault` from a test.
  */
-export type DiskFaultPlace = 'stage' | 'marker' | 'journal';
+export type DiskFaultPlace = 'stage' | 'intent' | 'marker' | 'journal';
 export type DiskFaultCode = 'ENOSPC' | 'EROFS' | 'EACCES';
 
 const MESSAGES: Record<DiskFaultCode, string> = {
@@ -17,7 +18,7 @@ const MESSAGES: Record<DiskFaultCode, string> = {
 };
 
 const parse = (value: string | undefined): { place: DiskFaultPlace; code: DiskFaultCode } | null => {
-  const match = /^(stage|marker|journal):(ENOSPC|EROFS|EACCES)$/.exec(value ?? '');
+  const match = /^(stage|intent|marker|journal):(ENOSPC|EROFS|EACCES)$/.exec(value ?? '');
   return match ? { place: match[1] as DiskFaultPlace, code: match[2] as DiskFaultCode } : null;
 };
 

@@ -10,12 +10,13 @@
  * the state directory is a reload the host died in: recovery journals it as
  * `interrupted` and releases what it names.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { fsyncAsync, fsyncDir, writeAllSync, writeFileAtomic } from './atomic-write.js';
 import { StateWriteError } from '../errors.js';
+import { diskFault } from './disk-faults.js';
 
 /** A staged path (relative to the state directory) and whether this reload created it. */
 const stagedSchema = z.object({ dir: z.string(), createdByReload: z.boolean() }).nullable();
@@ -47,6 +48,8 @@ const fileOf = (root: string, id: string) => join(dirOf(root), `${id}.json`);
 
 /** An intent record being kept: its file stays open, and each update is one line appended to it. */
 export interface IntentFile {
+  /** Resolves once the record is on the disk (file and directory entry fsynced); rejects with WFR_STATE_WRITE_FAILED if it cannot be. */
+  readonly flushed: Promise<void>;
   /** Append `intent` as the record's new state. Not fsynced: it survives a crashed host, not a power loss. */
   update(intent: Intent): void;
   /** Close the file (the record stays on disk until removeIntent). */
@@ -55,8 +58,12 @@ export interface IntentFile {
 
 const lineOf = (intent: Intent) => `${JSON.stringify(intent)}\n`;
 
-/** Create the record for a reload that starts now; it is on disk (file and directory entry fsynced) when this resolves. */
-export async function beginIntent(root: string, intent: Intent): Promise<IntentFile> {
+/**
+ * Create the record for a reload that starts now. It exists when this returns (in the page cache, which
+ * a crashed host leaves behind); its flush to the disk, against a power loss, runs from here on, and
+ * `flushed` says when it is done. Throws WFR_STATE_WRITE_FAILED when it cannot be created, or exists.
+ */
+export function beginIntent(root: string, intent: Intent): IntentFile {
   const path = fileOf(root, intent.id);
   let fd: number | null = null;
   try {
@@ -64,21 +71,31 @@ export async function beginIntent(root: string, intent: Intent): Promise<IntentF
     mkdirSync(dirOf(root), { recursive: true });
     fd = openSync(path, 'ax', 0o644);
     writeAllSync(fd, lineOf(intent));
-    await fsyncAsync(fd);
-    await fsyncDir(dirOf(root));
   } catch (error) {
     // Only a file this call created is removed (never another reload's record with the same name).
     if (fd !== null) {
       closeSync(fd);
-      await rm(path, { force: true }).catch(() => {});
+      rmSync(path, { force: true });
     }
     throw new StateWriteError(path, error);
   }
   const open = fd;
-  let closed = false;
+  const flushed = (async () => {
+    try {
+      await fsyncAsync(open);
+      diskFault('intent', path);
+      await fsyncDir(dirOf(root));
+    } catch (error) {
+      throw new StateWriteError(path, error);
+    }
+  })();
+  // A failed flush is the caller's to handle, through `flushed`; the descriptor is closed only once the flush is done with it.
+  const flushDone = flushed.catch(() => {});
+  let isOpen = true;
   return {
+    flushed,
     update(next) {
-      if (closed) return;
+      if (!isOpen) return;
       try {
         writeAllSync(open, lineOf(next));
       } catch (error) {
@@ -86,9 +103,9 @@ export async function beginIntent(root: string, intent: Intent): Promise<IntentF
       }
     },
     close() {
-      if (closed) return;
-      closed = true;
-      closeSync(open);
+      if (!isOpen) return;
+      isOpen = false;
+      void flushDone.then(() => closeSync(open));
     },
   };
 }

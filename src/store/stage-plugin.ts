@@ -53,11 +53,8 @@ function digestFiles(files: Array<CopiedFile & { sha: string }>): string {
   return hash.digest('hex');
 }
 
-/** Whether some build of `name` at `version` is staged (any digest). */
-async function hasStagedVersion(stateDir: string, name: string, version: string): Promise<boolean> {
-  const names = await readdir(join(stateDir, 'plugins', name)).catch(() => [] as string[]);
-  return names.some((entry) => entry.startsWith(`${version}-`));
-}
+/** The staged builds of `name` (VERSION-DIGEST directory names), none if there are none. */
+const stagedVersions = (stateDir: string, name: string): Promise<string[]> => readdir(join(stateDir, 'plugins', name)).catch(() => [] as string[]);
 
 /** The version directory of `name` at `version` with `digest`. */
 const versionDir = (stateDir: string, name: string, version: string, digest: string) => join(stateDir, 'plugins', name, `${version}-${digest.slice(0, 12)}`);
@@ -102,16 +99,18 @@ export async function stagePlugin<M extends StagingManifest>(stateDir: string, n
   } catch (error) {
     throw new PluginDirUnreadableError(sourceDir, error);
   }
+  // The manifest first: a directory without one is not walked (it may be any directory at all, even /).
   const manifest = await readManifest(root);
   if (manifest.name !== name) throw new ManifestNameMismatchError(name, manifest.name);
+  // Then two independent reads at once (each a round trip to the disk).
+  const [tree, stagedBuilds] = await Promise.all([listPluginFiles(root), stagedVersions(stateDir, name)]);
 
   // The same bytes staged before (a rollback, a re-run of the same upgrade): the immutable copy is reused,
   // verified when it was made, and nothing is written. The digest covers every file, plugin.json included.
   // Only worth hashing first when this version was staged before; else the files are hashed as they are placed.
   // A file offered before and unchanged since (same inode, size, mtime and ctime) is not read again.
-  const tree = await listPluginFiles(root);
   let known: Array<(typeof tree.files)[number] & { sha: string }> | null = null;
-  if (await hasStagedVersion(stateDir, name, manifest.version)) {
+  if (stagedBuilds.some((entry) => entry.startsWith(`${manifest.version}-`))) {
     known = await mapLimit(tree.files, FILE_CONCURRENCY, async (file) => {
       try {
         return { ...file, sha: await sha256FileRemembering(file.from) };

@@ -48,6 +48,22 @@ describe('retention of staged versions', () => {
     expect(t.host.listPlugins()[0]).toMatchObject({ version: '4.0.0', health: 'serving' });
     await expect(t.host.prunePlugins('fake', -1)).rejects.toMatchObject({ code: 'WFR_INVALID_ARGUMENT' });
   });
+
+  it('a reopened host prunes with the previous version its journal names, and then with the activations it journals itself', async () => {
+    const t = await openTestHost({ retention: { keepVersions: 100 } });
+    hosts.push(t);
+    for (const version of ['1.0.0', '2.0.0', '3.0.0']) await t.host.tryActivatePlugin('fake', await makePluginDir({ version }));
+    await t.host.close();
+    const again = await openTestHost({ retention: { keepVersions: 100 } }, t.stateDir);
+    hosts.push(again);
+    // Only the journal knows that 2.0.0 came before 3.0.0.
+    const [first] = await again.host.prunePlugins('fake', 0);
+    expect(first!.kept.map((v) => v.version).sort()).toEqual(['2.0.0', '3.0.0']);
+    await again.host.tryActivatePlugin('fake', await makePluginDir({ version: '4.0.0' }));
+    const [second] = await again.host.prunePlugins('fake', 0);
+    expect(second!.kept.map((v) => v.version).sort()).toEqual(['3.0.0', '4.0.0']);
+    expect(await staged(again)).toEqual(['3.0.0', '4.0.0']);
+  });
 });
 
 describe('retention of staged configs', () => {

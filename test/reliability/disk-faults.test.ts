@@ -49,6 +49,22 @@ describe('disk faults', () => {
     expect((await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }))).outcome).toBe('activated');
   });
 
+  it.each(CODES)('the intent record\'s flush on %s: rolled back at start before any candidate process runs, nothing changed', async (code) => {
+    const before = await snapshot();
+    setDiskFault('intent', code);
+    const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }));
+    expect(result).toMatchObject({ outcome: 'rolledBack', failedStep: 'start', error: { code: 'WFR_STATE_WRITE_FAILED' } });
+    expect(result.error!.message).toMatch(new RegExp(`intents.*${code}`));
+    // Staged, never started: no pid.
+    expect(result.candidate).toMatchObject({ version: '2.0.0', pid: null });
+    expect(await snapshot()).toEqual(before);
+    // Its record goes once the result is journaled, after the answer.
+    await t.host.settled();
+    expect(await readdir(join(t.stateDir, 'intents'))).toEqual([]);
+    setDiskFault('intent', null);
+    expect((await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }))).outcome).toBe('activated');
+  });
+
   it.each(CODES)('the active.json write on %s: rolled back at swap, the candidate killed, the old version serving, active.json untouched', async (code) => {
     const before = await snapshot();
     setDiskFault('marker', code);

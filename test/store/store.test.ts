@@ -77,10 +77,11 @@ describe('the journal', () => {
 describe('intent records', () => {
   const intent = (state: string): Intent => ({ id: 'r-1', target: 'plugin:fake', source: '/src/fake', startedAt: '2026-12-06T00:00:00.000Z', state, staged: null, candidate: null, plugins: [] });
 
-  it('are created before work starts, updated one appended line at a time, and read as their last whole line', async () => {
+  it('exist once begun, are flushed to the disk, updated one appended line at a time, and read as their last whole line', async () => {
     const root = await tempDir();
-    const file = await beginIntent(root, intent('admitted'));
+    const file = beginIntent(root, intent('admitted'));
     expect(await readIntents(root)).toEqual([{ id: 'r-1', intent: intent('admitted') }]);
+    await file.flushed;
     file.update({ ...intent('candidateStarted'), candidate: { version: '2.0.0', pid: 42, startTicks: '7' } });
     file.update({ ...intent('handshaked'), candidate: { version: '2.0.0', pid: 42, startTicks: '7' } });
     expect(await readIntents(root)).toEqual([{ id: 'r-1', intent: { ...intent('handshaked'), candidate: { version: '2.0.0', pid: 42, startTicks: '7' } } }]);
@@ -93,7 +94,7 @@ describe('intent records', () => {
 
   it('skip a last line a crash tore, and read a record with no whole line as unreadable', async () => {
     const root = await tempDir();
-    const file = await beginIntent(root, intent('admitted'));
+    const file = beginIntent(root, intent('admitted'));
     file.update(intent('staged'));
     file.close();
     await appendFile(join(root, 'intents', 'r-1.json'), JSON.stringify(intent('probed')).slice(0, 40));
@@ -104,8 +105,8 @@ describe('intent records', () => {
 
   it('refuse to begin a reload whose record exists, with WFR_STATE_WRITE_FAILED, and leave that record alone', async () => {
     const root = await tempDir();
-    (await beginIntent(root, intent('handshaked'))).close();
-    await expect(beginIntent(root, intent('admitted'))).rejects.toMatchObject({ code: 'WFR_STATE_WRITE_FAILED' });
+    beginIntent(root, intent('handshaked')).close();
+    expect(() => beginIntent(root, intent('admitted'))).toThrow(expect.objectContaining({ code: 'WFR_STATE_WRITE_FAILED' }));
     expect((await readIntents(root))[0]!.intent!.state).toBe('handshaked');
   });
 });
