@@ -257,7 +257,7 @@ export class EngineRuntime {
         activatedAt: now,
         reloadId: request.reloadId,
       };
-    });
+    }, { pending: true });
     faults.reached('pendingWritten');
     // A plugin may have died while the marker was written, or the write outran the step's bound (the slot
     // has already rolled back): put the marker back and fail before any pointer moves.

@@ -44,6 +44,9 @@ export const fromWork = <TEvent extends EventObject, TInput>(work: (input: TInpu
       (error: unknown) => report({ type: failureEvent, error: toErrorInfo(error) } as EventObject),
     );
     return () => {
+      // Left while the work still runs: call it off. Work that has reported is done (an abort would only
+      // build an AbortError, with its stack, for nobody).
+      if (!live) return;
       live = false;
       clearTimeout(timer);
       controller.abort();

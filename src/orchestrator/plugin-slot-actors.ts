@@ -124,7 +124,7 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
             activatedAt: new Date().toISOString(),
             reloadId: request.reloadId,
           };
-        });
+        }, { pending: true });
         faults.reached('pendingWritten');
         // The candidate may have died while the marker was written, or the write outran the step's bound
         // (the slot has already rolled back): put the marker back and fail before the pointer moves.

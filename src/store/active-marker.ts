@@ -85,13 +85,14 @@ export async function readActiveMarker(path: string): Promise<ActiveMarker> {
   return parsed.data;
 }
 
-export async function writeActiveMarker(path: string, marker: ActiveMarker): Promise<void> {
+/** `syncDir: false` for a pending swap's record (StateStore.updateActiveMarker says when that is enough). */
+export async function writeActiveMarker(path: string, marker: ActiveMarker, { syncDir = true }: { syncDir?: boolean } = {}): Promise<void> {
   try {
     diskFault('marker', path);
   } catch (error) {
     throw new StateWriteError(path, error);
   }
-  await writeFileAtomic(path, `${JSON.stringify(marker, null, 2)}\n`);
+  await writeFileAtomic(path, `${JSON.stringify(marker, null, 2)}\n`, { syncDir });
 }
 
 /** Undo one pending swap in `marker` (in place): its previous entries come back and the record goes. */

@@ -34,8 +34,14 @@ export async function fsyncDir(dir: string): Promise<void> {
  * new content, never a torn file: write a temporary file beside it, fsync it,
  * rename over the target, then fsync the directory (the step write-file-atomic
  * skips, without which the rename itself can be lost).
+ *
+ * `durable: false` skips both fsyncs: still never torn, but a power loss may
+ * lose the write. `syncDir: false` keeps the file's fsync (whatever name it
+ * has after a power loss, its bytes are whole) and skips the directory's: for
+ * a write whose loss leaves a state as good as the one it replaced, and that
+ * a later durable write of the same file makes permanent.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, { durable = true }: { durable?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, { durable = true, syncDir = durable }: { durable?: boolean; syncDir?: boolean } = {}): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const fd = openSync(tmp, 'wx', 0o644);
@@ -47,7 +53,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, {
       closeSync(fd);
     }
     renameSync(tmp, path);
-    if (durable) await fsyncDir(dirname(path));
+    if (durable && syncDir) await fsyncDir(dirname(path));
   } catch (error) {
     try {
       rmSync(tmp, { force: true });

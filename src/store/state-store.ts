@@ -59,14 +59,20 @@ export class StateStore {
    * Apply `change` to the latest marker, bump the generation and write it
    * atomically. Updates run one at a time, in call order. The in-memory copy
    * changes only after the write succeeded.
+   *
+   * `pending: true` is for the write that records a swap as pending: its bytes are fsynced, its rename is
+   * not (no directory fsync). A power loss that takes that rename back leaves the marker before the swap,
+   * which a restart comes back on just as it would from the pending record (it puts back the previous
+   * version). Every swap ends in a durable write (its confirmation, or its revert), which makes the
+   * directory's latest state permanent, before anyone is told of the outcome.
    */
-  updateActiveMarker(change: (marker: ActiveMarker) => void): Promise<ActiveMarker> {
+  updateActiveMarker(change: (marker: ActiveMarker) => void, { pending = false }: { pending?: boolean } = {}): Promise<ActiveMarker> {
     const run = async () => {
       const next = this.activeMarker;
       change(next);
       next.generation += 1;
       next.updatedAt = new Date().toISOString();
-      await writeActiveMarker(this.markerPath, next);
+      await writeActiveMarker(this.markerPath, next, { syncDir: !pending });
       this.marker = next;
       return structuredClone(next);
     };
