@@ -149,17 +149,33 @@ const apiLegs = new Map<string, number[]>();
 const rollback: number[] = [];
 /** Where a try-activate spends its time: from each slot state entered to the next (and from the call, to the return). */
 const legs = new Map<string, number[]>();
+/** The version the next swap activates: one that is not active. */
+let active = 0;
+const next = () => dirs[(active + 1) % 3]!;
+/** The three timed measures of a round; each round runs them in a different order (a rotation), so that none always runs right after the same other one. */
+const measures: Array<() => Promise<void>> = [
+  async () => {
+    floor.push(await bare(next()));
+  },
+  async () => {
+    const { ms, result } = await timedSwap(host, 'fake', next(), legs);
+    if (result.outcome !== 'activated') throw new Error(`a swap was ${result.outcome}: ${result.error?.message}`);
+    safe.push(ms);
+    active = (active + 1) % 3;
+  },
+  async () => {
+    const { ms, result } = await timedSwap(host, 'fake', next(), apiLegs, api.address);
+    if (result.outcome !== 'activated') throw new Error(`a swap through the admin API was ${result.outcome}: ${result.error?.message}`);
+    viaAdmin.push(ms);
+    active = (active + 1) % 3;
+  },
+];
 for (let i = 0; i < ROUNDS; i++) {
-  floor.push(await bare(dirs[(2 * i + 1) % 3]!));
-  // Each timed call starts on a settled host: the floor's kill and exit are outside its time too.
-  await host.settled();
-  const { ms, result } = await timedSwap(host, 'fake', dirs[(2 * i + 1) % 3]!, legs);
-  safe.push(ms);
-  if (result.outcome !== 'activated') throw new Error(`swap ${i} was ${result.outcome}`);
-  await host.settled();
-  const overHttp = await timedSwap(host, 'fake', dirs[(2 * i + 2) % 3]!, apiLegs, api.address);
-  viaAdmin.push(overHttp.ms);
-  if (overHttp.result.outcome !== 'activated') throw new Error(`swap ${i} through the admin API was ${overHttp.result.outcome}: ${overHttp.result.error?.message}`);
+  for (let k = 0; k < measures.length; k++) {
+    // Each timed call starts on a settled host: the floor's kill and exit are outside its time too.
+    await host.settled();
+    await measures[(i + k) % measures.length]!();
+  }
   await host.settled();
   // Rollback speed: from entering rollingBack (the probe has failed) to the result being returned.
   let failedAt = 0;
@@ -178,7 +194,8 @@ await host.close();
 
 /**
  * A protocol's example at two versions, swapped back and forth by a host of its own, each swap alternating
- * with its floor (the same binary spawned, handshaken and health-checked by a bare script, then killed).
+ * with its floor (the same binary spawned, handshaken and health-checked by a bare script, then killed),
+ * the floor first in one round and second in the next.
  */
 async function alternate(name: string, dirs: string[], floorOf: (dir: string) => Promise<number>, state: string) {
   const floorMs: number[] = [];
@@ -187,11 +204,19 @@ async function alternate(name: string, dirs: string[], floorOf: (dir: string) =>
   const own = await createOrchestrator({ stateDir: join(work, state), logger: pino({ level: 'silent' }), timeouts: { confirmMs: 0, graceMs: 500 } });
   await own.tryActivatePlugin(name, dirs[0]!);
   for (let i = 0; i < ROUNDS; i++) {
-    floorMs.push(await floorOf(dirs[(i + 1) % 2]!));
-    await own.settled();
-    const { ms, result } = await timedSwap(own, name, dirs[(i + 1) % 2]!, legsOf);
-    swapMs.push(ms);
-    if (result.outcome !== 'activated') throw new Error(`${name} swap ${i} was ${result.outcome}: ${result.error?.message}`);
+    const floorRun = async () => {
+      floorMs.push(await floorOf(dirs[(i + 1) % 2]!));
+    };
+    const swapRun = async () => {
+      const { ms, result } = await timedSwap(own, name, dirs[(i + 1) % 2]!, legsOf);
+      if (result.outcome !== 'activated') throw new Error(`${name} swap ${i} was ${result.outcome}: ${result.error?.message}`);
+      swapMs.push(ms);
+    };
+    // In turn first and second, each on a settled host.
+    for (const run of i % 2 === 0 ? [floorRun, swapRun] : [swapRun, floorRun]) {
+      await own.settled();
+      await run();
+    }
   }
   await own.close();
   return { floorMs, swapMs, legsOf };

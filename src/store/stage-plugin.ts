@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { ChecksumMismatchError, ManifestNameMismatchError, PathEscapeError, PluginDirUnreadableError, StateWriteError } from '../errors.js';
 import { diskFault } from './disk-faults.js';
 import { isInside, isPathCommand } from '../util/paths.js';
@@ -120,7 +120,8 @@ export async function stagePlugin<M extends StagingManifest>(stateDir: string, n
     });
     const digest = digestFiles(known);
     const staged = versionDir(stateDir, name, manifest.version, digest);
-    if (await exists(staged)) return { name, version: manifest.version, dir: staged, digest, manifest, createdByReload: false };
+    // Found in the listing read above (pruning never runs on a plugin with a reload in flight).
+    if (stagedBuilds.includes(basename(staged))) return { name, version: manifest.version, dir: staged, digest, manifest, createdByReload: false };
   }
 
   const stagingDir = join(stateDir, 'staging');
