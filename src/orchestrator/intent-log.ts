@@ -1,6 +1,6 @@
 /**
  * Keeps each running reload's intent record (src/store/intents.ts) current:
- * written before the reload is admitted, updated as it reaches new states
+ * created before the reload is admitted, updated as it reaches new states
  * (the staged copy, the candidate's process and its start time), removed once
  * its result is journaled. Updates for one reload are applied in order, each
  * one line appended to its open record.
@@ -116,7 +116,7 @@ export class IntentLog {
     return this.track(
       (async () => {
         await entry?.chain;
-        entry?.file?.close();
+        entry?.file.close();
         await removeIntent(this.root, id).catch((error: unknown) => this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not remove the intent record'));
       })(),
     );

@@ -1,7 +1,7 @@
 /**
  * Intent records: one file per reload in progress, `STATE/intents/ID.json`,
- * created (and fsynced, with its directory) before the reload starts work,
- * removed once its result is journaled. The file is a log of JSON lines, each
+ * created before the reload starts work (and fsynced, with its directory,
+ * before any candidate process starts), removed once its result is journaled. The file is a log of JSON lines, each
  * the whole record as it stood: the first written at the start, one appended
  * as the reload reaches each new state. Appending keeps an update to one
  * write on a file already open (a rewrite by rename cost half a millisecond
