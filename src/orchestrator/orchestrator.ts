@@ -438,12 +438,14 @@ export class Orchestrator {
   }
 
   /**
-   * Resolves once the work finished reloads leave after their answer is done: old versions told to stop
-   * have exited and been reaped, pruning has run, and intent records are removed. Nothing waits for it to
+   * Resolves once the work finished reloads leave after their answer is done: launches a step gave up on
+   * have ended, old versions told to stop have exited and been reaped, pruning has run, and intent records
+   * are removed. Nothing waits for it to
    * serve or to answer; it is for a host program (or a test, or a benchmark) that wants to see that work
    * through before it looks at processes or the state directory. close() does the same before it stops.
    */
   async settled(): Promise<void> {
+    await this.host.launchesDone();
     await this.host.retired();
     await this.pruning;
     await this.intents.idle();
@@ -460,6 +462,8 @@ export class Orchestrator {
     this.intents.close();
     await this.pruning;
     await this.engines.close();
+    // A launch its step gave up on (the actors were just stopped) ends without a process; then every process stops.
+    await this.host.launchesDone();
     await this.host.stopAll();
     await this.journal.close();
     this.storeClosed = true;

@@ -237,9 +237,26 @@ export class PluginHost {
     return limits;
   }
 
-  async launch(staged: Pick<StagedPluginDir, 'dir' | 'digest'>): Promise<PluginRef> {
+  /** Launches not finished yet, including those whose step gave up on them (they end without a process). */
+  private readonly launching = new Set<Promise<unknown>>();
+
+  /** Resolves once every launch started so far has ended: with a process, or, given up, with none. */
+  async launchesDone(): Promise<void> {
+    while (this.launching.size > 0) await Promise.allSettled([...this.launching]);
+  }
+
+  launch(staged: Pick<StagedPluginDir, 'dir' | 'digest'>, signal?: AbortSignal): Promise<PluginRef> {
+    const launched = this.launchNow(staged, signal);
+    this.launching.add(launched);
+    void launched.finally(() => this.launching.delete(launched)).catch(() => {});
+    return launched;
+  }
+
+  private async launchNow(staged: Pick<StagedPluginDir, 'dir' | 'digest'>, signal?: AbortSignal): Promise<PluginRef> {
     const manifest = this.manifests.get(staged.dir) ?? (await readManifest(staged.dir));
     this.manifests.set(staged.dir, manifest);
+    // The step gave up (its bound passed, or the host is closing) while the manifest was read: start nothing.
+    signal?.throwIfAborted();
     // Lines arrive on later turns of the event loop, once `launched` is set.
     let launched: PluginProcess | null = null;
     // Where the plugin may write: kept across its versions, while staged directories stay read-only.
@@ -255,7 +272,14 @@ export class PluginHost {
       onStderrLine: (line) => this.logLine(manifest.name, manifest.version, launched?.pid ?? 0, line),
       resources: this.limitsFor(manifest.name, staged.dir),
       enforcementOptions: { cgroupRoot: this.options.cgroupRoot, pollMs: this.options.limitPollMs },
+      ...(signal ? { signal } : {}),
     });
+    if (signal?.aborted) {
+      // Given up while it was being spawned: nobody will handshake or stop it, so it goes now.
+      process.kill();
+      await process.released;
+      throw signal.reason;
+    }
     launched = process;
     this.processes.set(process.instanceId, process);
     // So that a host that dies leaves no plugin running that would not notice (recovery.ts). Written while the

@@ -63,10 +63,11 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
         return { type: 'STAGED', staged: plain };
       }, { name: 'stage', boundMs: bound(0) }),
 
-      startCandidate: fromWork(async ({ staged, request }) => {
+      startCandidate: fromWork(async ({ staged, request }, signal) => {
         // The intent record was flushed while the candidate was staged: no process starts before it is on the disk.
         await intentOnDisk(request.reloadId);
-        return { type: 'CANDIDATE_STARTED', candidate: await host.launch(staged) };
+        // Past the step's bound (or on close) nothing is spawned, and a process spawned meanwhile is killed.
+        return { type: 'CANDIDATE_STARTED', candidate: await host.launch(staged, signal) };
       }, { name: 'start', boundMs: bound(0) }),
 
       watchCandidate: fromWork(async ({ candidate }) => {

@@ -70,6 +70,8 @@ export interface LaunchOptions {
   resources?: PluginLimits;
   /** Where cgroups are mounted, and how often to measure memory where none can be made. */
   enforcementOptions?: { cgroupRoot: string; pollMs: number };
+  /** Aborted when the step that launches it has given up (its bound passed, or the host is closing): nothing is spawned after that. */
+  signal?: AbortSignal;
 }
 
 /** How the kernel holds a plugin process to its limits. */
@@ -242,6 +244,12 @@ export class PluginProcess {
     }
     const command = limited(file, args, cgroup, resources.openFiles);
     const env = { ...pluginEnvironment(manifest, options.dataDir), ...protocol.env, ...(cgroup ? { WFR_CGROUP_PROCS: cgroup.procsFiles.join(' ') } : {}) };
+    if (options.signal?.aborted) {
+      // Given up while the command, protocol and cgroup were prepared: spawn nothing, and leave nothing behind.
+      await protocol.afterExit();
+      if (cgroup) await removeCgroups(cgroup.dirs);
+      throw options.signal.reason;
+    }
     const subprocess = spawn(command.file, command.args, dir, env);
     try {
       await Promise.race([

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
+import { processesUnder } from '../helpers/resources.js';
 
 const hosts: TestHost[] = [];
 afterEach(async () => {
@@ -41,7 +42,7 @@ describe('bounded reload work', () => {
     expect(await t.host.tryActivatePlugin('fake', heavy)).toMatchObject({ outcome: 'rejected', error: { code: 'WFR_WORK_TIMEOUT' } });
   });
 
-  it('a restart at boot runs through the slot: bounded, journaled with the failing step, then handed to the supervisor', async () => {
+  it('a restart at boot runs through the slot: bounded, journaled with the failing step, then handed to the supervisor; what outran its bound spawns nothing later', async () => {
     const stateDir = await tempDir('wfr-bounded-');
     const first = await openTestHost({}, stateDir);
     // A 16 MiB plugin.json: reading and validating it (the start step's first work) takes far longer than 1 ms,
@@ -66,5 +67,8 @@ describe('bounded reload work', () => {
     const gaveUp = (await t.host.history()).find((r) => r.outcome === 'crashed') ?? (await next);
     expect(gaveUp).toMatchObject({ target: 'plugin:fake', source: 'supervisor', error: { code: 'WFR_PLUGIN_FAILED' } });
     expect(t.host.listPlugins()).toEqual([]);
+    // The starts that outran their bound spawned nothing later: once they have ended, no process runs from the state directory.
+    await t.host.settled();
+    expect(processesUnder(stateDir)).toEqual([]);
   });
 });
