@@ -108,13 +108,15 @@ const agent = new http.Agent({ keepAlive: true });
 function viaApi(admin: string, name: string, dir: string): Promise<ReloadResult> {
   const at = admin.lastIndexOf(':');
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: admin.slice(0, at), port: Number(admin.slice(at + 1)), path: `/api/v1/plugins/${name}/try-activate`, method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }, (response) => {
+    const body = JSON.stringify({ dir });
+    // With its length, as curl and wfctl (fetch) send it: not chunked.
+    const request = http.request({ host: admin.slice(0, at), port: Number(admin.slice(at + 1)), path: `/api/v1/plugins/${name}/try-activate`, method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReloadResult));
     });
     request.once('error', reject);
-    request.end(JSON.stringify({ dir }));
+    request.end(body);
   });
 }
 
