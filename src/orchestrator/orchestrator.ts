@@ -440,9 +440,9 @@ export class Orchestrator {
   /**
    * Resolves once the work finished reloads leave after their answer is done: launches a step gave up on
    * have ended, old versions told to stop have exited and been reaped, pruning has run, and intent records
-   * are removed. Nothing waits for it to
-   * serve or to answer; it is for a host program (or a test, or a benchmark) that wants to see that work
-   * through before it looks at processes or the state directory. close() does the same before it stops.
+   * are removed. Nothing waits for it to serve or to answer; it is for a host program (or a test, or a
+   * benchmark) that wants to see that work through before it looks at processes or the state directory.
+   * close() does the same before it stops.
    */
   async settled(): Promise<void> {
     await this.host.launchesDone();
