@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { toErrorInfo } from '../errors.js';
+import { PendingWork } from '../util/pending-work.js';
 import { beginIntent, processStartTicks, removeIntent, type Intent, type IntentFile, type IntentPart } from '../store/index.js';
 
 interface QueuedUpdate {
@@ -17,18 +18,16 @@ interface QueuedUpdate {
 
 export class IntentLog {
   private readonly chains = new Map<string, { intent: Intent; file: IntentFile; chain: Promise<void>; queued: QueuedUpdate[] }>();
-  /** Every write and removal not finished yet (close() waits for them: nothing writes after the host is closed). */
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Every flush, update and removal not finished yet (close() waits for them: nothing writes after the host is closed). */
+  private readonly inFlight = new PendingWork();
 
   private track<T>(work: Promise<T>): Promise<T> {
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work)).catch(() => {});
-    return work;
+    return this.inFlight.track(work);
   }
 
-  /** Resolves once every write and removal started so far has finished. */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  /** Resolves once every flush, update and removal started so far has finished. */
+  idle(): Promise<void> {
+    return this.inFlight.idle();
   }
 
   constructor(

@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PendingWork } from '../util/pending-work.js';
 import type { PluginRef } from '../../machines/plugin-slot.js';
 import { PluginFailedError, ProbeFailedError, UnknownPluginError, type ErrorInfo } from '../errors.js';
 import { PluginProcess, readManifest, type ExitInfo, type Manifest } from '../plugins/index.js';
@@ -238,18 +239,15 @@ export class PluginHost {
   }
 
   /** Launches not finished yet, including those whose step gave up on them (they end without a process). */
-  private readonly launching = new Set<Promise<unknown>>();
+  private readonly launching = new PendingWork();
 
   /** Resolves once every launch started so far has ended: with a process, or, given up, with none. */
-  async launchesDone(): Promise<void> {
-    while (this.launching.size > 0) await Promise.allSettled([...this.launching]);
+  launchesDone(): Promise<void> {
+    return this.launching.idle();
   }
 
   launch(staged: Pick<StagedPluginDir, 'dir' | 'digest'>, signal?: AbortSignal): Promise<PluginRef> {
-    const launched = this.launchNow(staged, signal);
-    this.launching.add(launched);
-    void launched.finally(() => this.launching.delete(launched)).catch(() => {});
-    return launched;
+    return this.launching.track(this.launchNow(staged, signal));
   }
 
   private async launchNow(staged: Pick<StagedPluginDir, 'dir' | 'digest'>, signal?: AbortSignal): Promise<PluginRef> {
@@ -399,7 +397,7 @@ export class PluginHost {
   }
 
   /** Old versions told to stop whose exit and reaping have not finished (stopAll waits for them). */
-  private readonly retiring = new Set<Promise<void>>();
+  private readonly retiring = new PendingWork();
 
   /**
    * The old version after a plugin swap: wait until no call is in flight (or drainMs), tell it to stop,
@@ -412,14 +410,15 @@ export class PluginHost {
     if (!process) return true;
     const drained = await process.drain(this.options.timeouts.drainMs);
     const unrecorded = this.unrecording.get(ref.instanceId);
-    const stopping: Promise<void> = process.stop(this.options.timeouts.graceMs).then(
-      async () => {
-        this.processes.delete(ref.instanceId);
-        await unrecorded;
-      },
-      (error: unknown) => this.options.logger.error({ plugin: ref.name, version: ref.version, pid: ref.pid, err: error }, `could not stop plugin ${ref.name} ${ref.version} (pid ${ref.pid}) after the swap; it may still run`),
-    ).finally(() => this.retiring.delete(stopping));
-    this.retiring.add(stopping);
+    void this.retiring.track(
+      process.stop(this.options.timeouts.graceMs).then(
+        async () => {
+          this.processes.delete(ref.instanceId);
+          await unrecorded;
+        },
+        (error: unknown) => this.options.logger.error({ plugin: ref.name, version: ref.version, pid: ref.pid, err: error }, `could not stop plugin ${ref.name} ${ref.version} (pid ${ref.pid}) after the swap; it may still run`),
+      ),
+    );
     return drained;
   }
 
@@ -427,8 +426,8 @@ export class PluginHost {
   private readonly unrecording = new Map<string, Promise<void>>();
 
   /** Resolves once every old version told to stop so far is reaped and its process record removed. */
-  async retired(): Promise<void> {
-    await Promise.all([...this.retiring]);
+  retired(): Promise<void> {
+    return this.retiring.idle();
   }
 
   async stopAll(): Promise<void> {
