@@ -3,16 +3,17 @@
  * It talks only to the one orchestrator (never a second plugin manager), so
  * what it reports is what the engine uses. docs/api.md is the reference.
  */
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { InvalidArgumentError, NotFoundError, RequestBodyInvalidError, toWfrError, UnknownPluginError, UnknownReloadError, type WfrError } from '../errors.js';
 import { boundAddress } from '../engine/front-door.js';
-import { isSuccess, type HostEvent, type Orchestrator, type ReloadResult } from '../orchestrator/index.js';
+import type { HostEvent, Orchestrator, ReloadResult } from '../orchestrator/index.js';
 import { checkToken } from './auth.js';
+import { createDirectHandler, defineReloadRoute, reloadStatus, type DirectHandler } from './direct-routes.js';
 import { INSPECT_PAGE } from './inspect-page.js';
 import { slotMachineGraphs } from './machine-graph.js';
 import { renderMetrics } from './metrics.js';
@@ -26,14 +27,16 @@ const SSE_KEEPALIVE_MS = 15_000;
 
 export interface AdminApi {
   app: Hono;
+  /** The reload routes answered without the app when a request is plain (direct-routes.ts); startAdminServer puts it first. */
+  direct: DirectHandler;
   summary: ReloadSummary;
   close(): void;
 }
 
 const errorResponse = (c: Context, error: WfrError) => c.json({ error: error.toJSON() }, error.httpStatus as 400);
 
-async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  const text = await c.req.text();
+/** A request body's text, as JSON the schema accepts (an empty body is `{}`). */
+function parseJsonBody<T extends z.ZodType>(text: string, schema: T): z.infer<T> {
   let json: unknown;
   try {
     json = text.length === 0 ? {} : JSON.parse(text);
@@ -45,8 +48,9 @@ async function readJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.i
   return parsed.data;
 }
 
-/** 200 for a success, 422 with the same body for a rolled-back, rejected or failed reload. */
-const reloadResponse = (c: Context, result: ReloadResult) => c.json(result, isSuccess(result.outcome) ? 200 : 422);
+const readJson = async <T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> => parseJsonBody(await c.req.text(), schema);
+
+const reloadResponse = (c: Context, result: ReloadResult) => c.json(result, reloadStatus(result));
 
 export async function createAdminApi(host: Orchestrator, token: string): Promise<AdminApi> {
   const summary = await ReloadSummary.load(host);
@@ -101,10 +105,25 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
     return c.json({ ...plugin, manifest: host.manifest(name), lastAttempt: summary.lastAttempts.get(`plugin:${name}`) ?? null });
   });
 
-  api.post('/plugins/:name/try-activate', async (c) => {
-    const body = await readJson(c, tryActivatePluginBodySchema);
-    return reloadResponse(c, await host.tryActivatePlugin(c.req.param('name'), body.dir, { dryRun: body.dryRun, ...(body.requestId ? { requestId: body.requestId } : {}) }));
-  });
+  // The routes that start a reload from a JSON body: the app serves them, and so does the direct handler.
+  const reloadRoutes = [
+    defineReloadRoute({
+      path: '/plugins/:name/try-activate',
+      schema: tryActivatePluginBodySchema,
+      run: (params, body) => host.tryActivatePlugin(params.name!, body.dir, { dryRun: body.dryRun, ...(body.requestId ? { requestId: body.requestId } : {}) }),
+    }),
+    defineReloadRoute({
+      path: '/plugins/:name/rollback',
+      schema: rollbackBodySchema,
+      run: (params, body) => host.rollbackPlugin(params.name!, { dryRun: body.dryRun, ...(body.to ? { to: body.to } : {}), ...(body.requestId ? { requestId: body.requestId } : {}) }),
+    }),
+    defineReloadRoute({
+      path: '/config/try-activate',
+      schema: tryActivateConfigBodySchema,
+      run: (_, body) => host.tryActivateConfig(body.yaml === undefined ? body.file! : { yaml: body.yaml }, { dryRun: body.dryRun, ...(body.requestId ? { requestId: body.requestId } : {}) }),
+    }),
+  ];
+  for (const route of reloadRoutes) api.post(route.path, async (c) => reloadResponse(c, await route.run(c.req.param(), await readJson(c, route.schema))));
 
   api.post('/prune', async (c) => {
     const body = await readJson(c, pruneBodySchema);
@@ -126,23 +145,12 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
     return c.json({ name, versions: await host.pluginVersions(name) });
   });
 
-  api.post('/plugins/:name/rollback', async (c) => {
-    const body = await readJson(c, rollbackBodySchema);
-    return reloadResponse(c, await host.rollbackPlugin(c.req.param('name'), { dryRun: body.dryRun, ...(body.to ? { to: body.to } : {}), ...(body.requestId ? { requestId: body.requestId } : {}) }));
-  });
-
   api.post('/plugins/:name/reload', async (c) => {
     if (c.req.query('legacy') !== 'true') {
       throw new InvalidArgumentError('query', 'this route is the LEGACY unload-then-load path and needs ?legacy=true; use POST /plugins/:name/try-activate for a safe reload');
     }
     const body = await readJson(c, legacyReloadBodySchema);
     return reloadResponse(c, await host.reloadPluginLegacy(c.req.param('name'), body.dir));
-  });
-
-  api.post('/config/try-activate', async (c) => {
-    const body = await readJson(c, tryActivateConfigBodySchema);
-    const config = body.yaml === undefined ? body.file! : { yaml: body.yaml };
-    return reloadResponse(c, await host.tryActivateConfig(config, { dryRun: body.dryRun, ...(body.requestId ? { requestId: body.requestId } : {}) }));
   });
 
   api.get('/reloads', async (c) => {
@@ -199,17 +207,25 @@ export async function createAdminApi(host: Orchestrator, token: string): Promise
   );
 
   app.route('/api/v1', api);
-  return { app, summary, close: () => summary.close() };
+  const direct = createDirectHandler({ routes: reloadRoutes, token, maxBodyBytes: MAX_ADMIN_BODY_BYTES, parse: parseJsonBody });
+  return { app, direct, summary, close: () => summary.close() };
 }
 
-/** Listen on `address` (host:port). */
+/** Listen on `address` (host:port): the direct handler first, then the app. */
 export async function startAdminServer(api: AdminApi, address: string): Promise<{ server: Server; address: string; close(): Promise<void> }> {
   const at = address.lastIndexOf(':');
   const hostname = address.slice(0, at).replace(/^\[|\]$/g, '');
   const port = Number(address.slice(at + 1));
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: api.app.fetch, hostname, port }, () => resolve(s as Server)) as Server;
-    s.once('error', reject);
+  const viaApp = getRequestListener(api.app.fetch, { hostname });
+  const server = createServer((request, response) => {
+    if (!api.direct(request, response)) void viaApp(request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   return {
     server,
