@@ -167,7 +167,7 @@ export const pluginSlotMachine = setup({
     /** `initialize`, and compare the reply with the manifest. */
     handshakeCandidate: work<{ candidate: PluginRef }>(),
     /** `health`, then the manifest's probe calls. */
-    probeCandidate: work<{ candidate: PluginRef }>(),
+    probeCandidate: work<{ candidate: PluginRef; request: ReloadRequest }>(),
     /**
      * Judge the candidate against the engine config that routes to this plugin: it must offer every step
      * type the active config's pipelines use, and pass the config's probes that reach it, served by a
@@ -299,7 +299,7 @@ export const pluginSlotMachine = setup({
           invoke: {
             id: 'probeCandidate',
             src: 'probeCandidate',
-            input: ({ context }) => ({ candidate: context.candidate! }),
+            input: ({ context }) => ({ candidate: context.candidate!, request: context.request! }),
           },
           // A config's plugin is judged against the candidate engine by the engine slot, not against the running one.
           on: { PROBE_PASSED: [{ guard: 'isForConfig', target: 'awaitingEngine' }, { target: 'healthy' }] },

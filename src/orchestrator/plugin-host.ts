@@ -356,7 +356,7 @@ export class PluginHost {
    * The confirmation window: health calls every fifth of `windowMs` (at least
    * one), failing at once if the process exits or answers anything but ok.
    */
-  async watchHealth(ref: PluginRef, windowMs: number): Promise<void> {
+  async watchHealth(ref: PluginRef, windowMs: number, beforeLastCheck?: () => void): Promise<void> {
     const process = this.process(ref);
     const interval = Math.max(20, Math.floor(windowMs / 5));
     const deadline = Date.now() + windowMs;
@@ -367,7 +367,12 @@ export class PluginHost {
     });
     try {
       do {
-        await Promise.race([process.health(this.options.timeouts.healthMs), died]);
+        const last = Date.now() >= deadline;
+        const check = process.health(this.options.timeouts.healthMs);
+        // The window is over: this call ends it if it passes (with no window, the first and only one). Sent
+        // first, so that what is done before the last check runs while the plugin answers.
+        if (last) beforeLastCheck?.();
+        await Promise.race([check, died]);
         const wait = Math.min(interval, deadline - Date.now());
         if (wait > 0) await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, wait))), died]);
       } while (Date.now() < deadline);

@@ -6,7 +6,7 @@
 import type { PluginSlotEvent, PluginSlotMachine } from '../../machines/plugin-slot.js';
 import { fromWork as fromAnyWork, type WorkOptions } from './from-work.js';
 import { CleanupFailedError, ConfirmFailedError, RestartSupersededError, toErrorInfo } from '../errors.js';
-import { revertPending, type StateStore } from '../store/index.js';
+import { revertPending, type ActiveMarker, type PreparedMarkerWrite, type StateStore } from '../store/index.js';
 import { faults } from './faults.js';
 import type { NormalizedOptions } from './options.js';
 import { checkRequirements } from '../plugins/limits.js';
@@ -46,6 +46,31 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
   const bound = (ms: number) => () => ms + workMs;
   const manifestProbes = (ref: PluginRef) => host.processes.get(ref.instanceId)?.manifest.probe?.length ?? 0;
   const cleanup = { failureEvent: 'CLEANUP_FAILED' } as const;
+  /**
+   * The swap's own marker write (disk first, as a pending swap): the new entry, and the pending record
+   * that a host dying before the confirmation reverts.
+   */
+  const pendingSwap = (candidate: PluginRef, request: { reloadId: string }) => (marker: ActiveMarker) => {
+    marker.pending[`plugin:${candidate.name}`] = {
+      reloadId: request.reloadId,
+      startedAt: new Date().toISOString(),
+      previousPlugins: { [candidate.name]: marker.plugins[candidate.name] ?? null },
+    };
+    marker.plugins[candidate.name] = {
+      version: candidate.version,
+      dir: store.toStatePath(candidate.dir),
+      digest: candidate.digest,
+      activatedAt: new Date().toISOString(),
+      reloadId: request.reloadId,
+    };
+  };
+  /** Pending writes prepared while a candidate is probed, by its instance: its swap commits one, its discard drops it. */
+  const preparedSwaps = new Map<string, PreparedMarkerWrite>();
+  const takePreparedSwap = (candidate: PluginRef | null) => {
+    const prepared = candidate ? preparedSwaps.get(candidate.instanceId) : undefined;
+    if (candidate) preparedSwaps.delete(candidate.instanceId);
+    return prepared ?? null;
+  };
   return slot.provide({
     actors: {
       stageCandidate: fromWork(async ({ name, request }) => {
@@ -83,8 +108,12 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
         return { type: 'HANDSHAKE_PASSED' };
       }, { name: 'handshake', boundMs: bound(handshakeMs) }),
 
-      probeCandidate: fromWork(async ({ candidate }) => {
-        await host.probe(candidate);
+      probeCandidate: fromWork(async ({ candidate, request }) => {
+        const probing = host.probe(candidate);
+        // A reload that will swap (not a dry run, a restart or a config's plugin, which the engine slot swaps)
+        // writes and flushes its pending marker while the plugin answers the probe: the swap then only renames it into place.
+        if (!request.dryRun && !request.restart && !request.forConfig) preparedSwaps.set(candidate.instanceId, store.prepareActiveMarker(pendingSwap(candidate, request), { pending: true }));
+        await probing;
         return { type: 'PROBE_PASSED' };
       }, { name: 'probe', boundMs: ({ candidate }) => healthMs + probeMs * manifestProbes(candidate) + workMs }),
 
@@ -112,20 +141,8 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
         const target = `plugin:${candidate.name}`;
         // Disk first, as a pending (unconfirmed) swap: if the marker cannot be written nothing has changed,
         // and a host that dies from here until confirmation comes back on the previous version.
-        await store.updateActiveMarker((marker) => {
-          marker.pending[target] = {
-            reloadId: request.reloadId,
-            startedAt: new Date().toISOString(),
-            previousPlugins: { [candidate.name]: marker.plugins[candidate.name] ?? null },
-          };
-          marker.plugins[candidate.name] = {
-            version: candidate.version,
-            dir: store.toStatePath(candidate.dir),
-            digest: candidate.digest,
-            activatedAt: new Date().toISOString(),
-            reloadId: request.reloadId,
-          };
-        }, { pending: true });
+        const prepared = takePreparedSwap(candidate);
+        await (prepared ? prepared.commit() : store.updateActiveMarker(pendingSwap(candidate, request), { pending: true }));
         faults.reached('pendingWritten');
         // The candidate may have died while the marker was written, or the write outran the step's bound
         // (the slot has already rolled back): put the marker back and fail before the pointer moves.
@@ -141,19 +158,27 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
       }, { name: 'swap', boundMs: bound(0) }),
 
       confirmCandidate: fromWork(async ({ current, request }, signal) => {
+        const target = `plugin:${current.name}`;
+        const confirm = (marker: ActiveMarker) => {
+          // Only this reload's record: a newer one for the same target cannot exist (one reload per target).
+          if (marker.pending[target]?.reloadId === request.reloadId) delete marker.pending[target];
+        };
+        // Written and flushed while the window's last health call runs; put in place only once that call passed.
+        let prepared = null as PreparedMarkerWrite | null;
         try {
-          await host.watchHealth(current, options.timeouts.confirmMs);
+          await host.watchHealth(current, options.timeouts.confirmMs, () => (prepared = store.prepareActiveMarker(confirm)));
         } catch (error) {
+          prepared?.discard();
           const cause = toErrorInfo(error);
-          throw new ConfirmFailedError(`plugin:${current.name}`, cause.message, cause.code);
+          throw new ConfirmFailedError(target, cause.message, cause.code);
         }
         // Past the bound the slot is already swapping back: confirming now would undo that.
-        if (signal.aborted) return null;
+        if (signal.aborted) {
+          prepared?.discard();
+          return null;
+        }
         host.clearFallback(current);
-        await store.updateActiveMarker((marker) => {
-          // Only this reload's record: a newer one for the same target cannot exist (one reload per target).
-          if (marker.pending[`plugin:${current.name}`]?.reloadId === request.reloadId) delete marker.pending[`plugin:${current.name}`];
-        });
+        await (prepared ? prepared.commit() : store.updateActiveMarker(confirm));
         return { type: 'CONFIRMED' };
       }, { name: 'confirm', failureEvent: 'CONFIRM_FAILED', boundMs: bound(confirmMs + healthMs) }),
 
@@ -190,6 +215,7 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
       }, { name: 'drain', ...cleanup, boundMs: bound(drainMs + graceMs) }),
 
       discardCandidate: fromWork(async ({ candidate, staged }) => {
+        takePreparedSwap(candidate)?.discard();
         try {
           if (candidate) await host.kill(candidate);
           if (staged?.createdByReload) await store.removeStagedPlugin(staged.dir);

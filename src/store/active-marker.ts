@@ -92,8 +92,11 @@ export async function writeActiveMarker(path: string, marker: ActiveMarker, { sy
   } catch (error) {
     throw new StateWriteError(path, error);
   }
-  await writeFileAtomic(path, `${JSON.stringify(marker, null, 2)}\n`, { syncDir });
+  await writeFileAtomic(path, formatActiveMarker(marker), { syncDir });
 }
+
+/** The marker as its file holds it. */
+export const formatActiveMarker = (marker: ActiveMarker): string => `${JSON.stringify(marker, null, 2)}\n`;
 
 /** Undo one pending swap in `marker` (in place): its previous entries come back and the record goes. */
 export function revertPending(marker: ActiveMarker, target: string): void {

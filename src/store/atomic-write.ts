@@ -29,6 +29,51 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** A file's next content, written and flushed beside it ahead of time, not yet in its place. */
+export interface PreparedFile {
+  /** Resolves once the temporary file is whole (and, when durable, on the disk); rejects if it cannot be. */
+  readonly flushed: Promise<void>;
+  /** Rename it over the target (call after `flushed`); with `syncDir`, fsync the directory so the rename survives power loss. */
+  replace(options: { syncDir: boolean }): Promise<void>;
+  /** Remove the temporary file (a prepared write that will not be used). */
+  discard(): void;
+}
+
+/**
+ * The first half of an atomic replace: write `data` to a temporary file beside `path` and, when
+ * durable, fsync it, without waiting here. The open and write are synchronous (they reach only the
+ * page cache); the flush runs in the thread pool while the caller goes on.
+ */
+export function prepareFileAtomic(path: string, data: string | Uint8Array, { durable = true }: { durable?: boolean } = {}): PreparedFile {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const flushed = (async () => {
+    const fd = openSync(tmp, 'wx', 0o644);
+    try {
+      writeAllSync(fd, data);
+      // Not durable: still never torn (the rename is atomic), but a power loss may lose it; a crashed process does not.
+      if (durable) await fsyncAsync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  })();
+  // Whoever uses the file awaits it; one that is discarded unread must not surface as unhandled.
+  flushed.catch(() => {});
+  return {
+    flushed,
+    async replace({ syncDir }) {
+      renameSync(tmp, path);
+      if (syncDir) await fsyncDir(dirname(path));
+    },
+    discard() {
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // Left for the next host's debris sweep (removeDebris, removeIntentDebris).
+      }
+    },
+  };
+}
+
 /**
  * Replace `path` so that a crash at any instant leaves either the old or the
  * new content, never a torn file: write a temporary file beside it, fsync it,
@@ -42,24 +87,12 @@ export async function fsyncDir(dir: string): Promise<void> {
  * a later durable write of the same file makes permanent.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, { durable = true, syncDir = durable }: { durable?: boolean; syncDir?: boolean } = {}): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const file = prepareFileAtomic(path, data, { durable });
   try {
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      writeAllSync(fd, data);
-      // Not durable: still never torn (the rename is atomic), but a power loss may lose it; a crashed process does not.
-      if (durable) await fsyncAsync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    if (durable && syncDir) await fsyncDir(dirname(path));
+    await file.flushed;
+    await file.replace({ syncDir: durable && syncDir });
   } catch (error) {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // Left for the next host's debris sweep (removeDebris, removeIntentDebris).
-    }
+    file.discard();
     throw new StateWriteError(path, error);
   }
 }

@@ -1,4 +1,4 @@
-export { StateStore } from './state-store.js';
+export { StateStore, type PreparedMarkerWrite } from './state-store.js';
 export { writeFileAtomic, fsyncDir } from './atomic-write.js';
 export { readActiveMarker, writeActiveMarker, emptyActiveMarker, activeMarkerSchema, revertPending } from './active-marker.js';
 export type { ActiveEngine, ActiveMarker, ActivePlugin, PendingSwap } from './active-marker.js';

@@ -5,11 +5,24 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { readActiveMarker, writeActiveMarker, type ActiveMarker } from './active-marker.js';
+import { StateWriteError } from '../errors.js';
+import { formatActiveMarker, readActiveMarker, writeActiveMarker, type ActiveMarker } from './active-marker.js';
+import { prepareFileAtomic, type PreparedFile } from './atomic-write.js';
+import { diskFault } from './disk-faults.js';
 import { JournalWriter, readJournal } from './journal.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
 import { collectObjects } from './objects.js';
 import { removeStagedPlugin, stagePlugin, type ReadManifest, type StagedPluginDir, type StagingManifest } from './stage-plugin.js';
+
+/** A marker write made ahead of time (StateStore.prepareActiveMarker). */
+export interface PreparedMarkerWrite {
+  /** Put it in place, in turn with every other marker write; resolves to the marker as written. */
+  commit(): Promise<ActiveMarker>;
+  /** It will not be used: remove its temporary file. */
+  discard(): void;
+}
+
+type MarkerChange = (marker: ActiveMarker) => void;
 
 export class StateStore {
   readonly root: string;
@@ -18,6 +31,8 @@ export class StateStore {
   private marker: ActiveMarker | null = null;
   private lock: StateLock | null = null;
   private writes: Promise<unknown> = Promise.resolve();
+  /** Prepared marker writes not committed or discarded yet (close() removes their files). */
+  private readonly prepared = new Set<PreparedFile>();
   /** The journal's open file (appends are one write and one fdatasync). */
   private readonly journal: JournalWriter;
 
@@ -44,6 +59,8 @@ export class StateStore {
   /** Release the lock (after the last write). */
   async close(): Promise<void> {
     await this.writes.catch(() => {});
+    for (const file of this.prepared) file.discard();
+    this.prepared.clear();
     await this.journal.close();
     await this.lock?.release();
     this.lock = null;
@@ -66,16 +83,77 @@ export class StateStore {
    * version). Every swap ends in a durable write (its confirmation, or its revert), which makes the
    * directory's latest state permanent, before anyone is told of the outcome.
    */
-  updateActiveMarker(change: (marker: ActiveMarker) => void, { pending = false }: { pending?: boolean } = {}): Promise<ActiveMarker> {
-    const run = async () => {
-      const next = this.activeMarker;
-      change(next);
-      next.generation += 1;
-      next.updatedAt = new Date().toISOString();
-      await writeActiveMarker(this.markerPath, next, { syncDir: !pending });
-      this.marker = next;
-      return structuredClone(next);
+  updateActiveMarker(change: MarkerChange, { pending = false }: { pending?: boolean } = {}): Promise<ActiveMarker> {
+    return this.inTurn(() => this.writeMarker(change, pending));
+  }
+
+  /**
+   * The write `change` would make now, made ahead: the marker is written to a temporary file and flushed
+   * at once, while the caller does something else (a probe, the last health call), and commit() only
+   * renames it into place (and fsyncs the directory, unless `pending`), in turn with other writes. If
+   * another write came first, or the flush failed, commit() applies `change` to the marker as it is then
+   * and writes it in full, as updateActiveMarker does: the same marker either way, only sooner.
+   * Its timestamps are those of the preparation.
+   */
+  prepareActiveMarker(change: MarkerChange, { pending = false }: { pending?: boolean } = {}): PreparedMarkerWrite {
+    const next = this.nextMarker(this.activeMarker, change);
+    /** The generation it was prepared from: committed as prepared only if the marker is still that one. */
+    const base = next.generation - 1;
+    let file: PreparedFile | null = null;
+    try {
+      diskFault('marker', this.markerPath);
+      file = prepareFileAtomic(this.markerPath, formatActiveMarker(next));
+      this.prepared.add(file);
+    } catch {
+      // The commit writes it in full and reports the failure then, as the write it stands for would.
+    }
+    const drop = () => {
+      if (!file) return;
+      this.prepared.delete(file);
+      file.discard();
+      file = null;
     };
+    return {
+      commit: () =>
+        this.inTurn(async () => {
+          const ready = file !== null && this.marker!.generation === base && (await file.flushed.then(() => true, () => false));
+          if (!ready || !file) {
+            drop();
+            return this.writeMarker(change, pending);
+          }
+          const placing = file;
+          this.prepared.delete(placing);
+          file = null;
+          try {
+            await placing.replace({ syncDir: !pending });
+          } catch (error) {
+            placing.discard();
+            throw new StateWriteError(this.markerPath, error);
+          }
+          this.marker = next;
+          return structuredClone(next);
+        }),
+      discard: drop,
+    };
+  }
+
+  /** `change` applied to a copy of `marker`, as the next generation. */
+  private nextMarker(marker: ActiveMarker, change: MarkerChange): ActiveMarker {
+    change(marker);
+    marker.generation += 1;
+    marker.updatedAt = new Date().toISOString();
+    return marker;
+  }
+
+  private async writeMarker(change: MarkerChange, pending: boolean): Promise<ActiveMarker> {
+    const next = this.nextMarker(this.activeMarker, change);
+    await writeActiveMarker(this.markerPath, next, { syncDir: !pending });
+    this.marker = next;
+    return structuredClone(next);
+  }
+
+  /** Marker writes run one at a time, in call order. */
+  private inTurn(run: () => Promise<ActiveMarker>): Promise<ActiveMarker> {
     const result = this.writes.then(run, run);
     this.writes = result.catch(() => {});
     return result;

@@ -201,7 +201,7 @@ interface WorkInputs {
   startCandidate: { staged: StagedPlugin; request: ReloadRequest };
   watchCandidate: { candidate: PluginRef };
   handshakeCandidate: { candidate: PluginRef };
-  probeCandidate: { candidate: PluginRef };
+  probeCandidate: { candidate: PluginRef; request: ReloadRequest };
   checkAgainstEngine: { candidate: PluginRef };
   reinstate: { candidate: PluginRef; replacing: PluginRef | null; request: ReloadRequest };
   commitSwap: { candidate: PluginRef; request: ReloadRequest };

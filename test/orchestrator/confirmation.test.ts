@@ -3,6 +3,7 @@
  * and idle until the new one has stayed healthy; if the new one dies inside
  * the window, the host swaps back by itself and no call fails.
  */
+import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive, openTestHost, TEST_TIMEOUTS, type TestHost } from '../helpers/host.js';
 import { startCallers } from '../helpers/callers.js';
@@ -88,6 +89,42 @@ describe('the confirmation window of a config swap', () => {
       expect({ plugins: after.plugins, engine: after.engine, pending: after.pending }).toEqual({ plugins: marker.plugins, engine: marker.engine, pending: {} });
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('the marker writes made ahead (the swap while the probe runs, the confirmation while its health call runs)', () => {
+  let t: TestHost;
+  beforeEach(async () => {
+    t = await openTestHost({ timeouts: { ...TEST_TIMEOUTS, confirmMs: 0 } });
+  });
+  afterEach(() => t.close());
+
+  /** The marker on disk, and the temporary files beside it (prepared writes not put in place). */
+  const onDisk = async () => ({ marker: JSON.parse(await t.readMarker()), temporary: (await readdir(t.stateDir)).filter((name) => name.endsWith('.tmp')) });
+
+  it('put in place, leave the marker a swap writes and no temporary file; one not used is removed, whichever way the reload ended', async () => {
+    await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '1.0.0' }));
+    const start = await onDisk();
+    expect(start.temporary).toEqual([]);
+
+    // A swap: the pending write, then the confirmation, each one generation.
+    const swapped = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '2.0.0' }));
+    expect(swapped.outcome).toBe('activated');
+    const after = await onDisk();
+    expect(after.marker).toEqual(t.host.activeMarker());
+    expect(after.marker).toMatchObject({ generation: start.marker.generation + 2, pending: {}, plugins: { fake: { version: '2.0.0', reloadId: swapped.id } } });
+    expect(after.temporary).toEqual([]);
+
+    // Ended before the swap (a failed probe, a dry run) or after it (the candidate died right after its probe): the marker is as it was.
+    for (const [flags, dryRun] of [[['unhealthy'], false], [[], true], [['exit-after-health=1'], false]] as const) {
+      const result = await t.host.tryActivatePlugin('fake', await makePluginDir({ version: '3.0.0', flags: [...flags] }), { dryRun });
+      expect(result.outcome, JSON.stringify(result.error)).toBe(dryRun ? 'dryRunPassed' : 'rolledBack');
+      await t.host.settled();
+      const now = await onDisk();
+      expect(now.marker.plugins).toEqual(after.marker.plugins);
+      expect(now.marker.pending).toEqual({});
+      expect(now.temporary).toEqual([]);
     }
   });
 });

@@ -1,7 +1,7 @@
 import { lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StateStore, beginIntent, readActiveMarker, readIntents, readJournal, writeFileAtomic, type Intent } from '../../src/store/index.js';
+import { StateStore, beginIntent, readActiveMarker, readIntents, readJournal, setDiskFault, writeFileAtomic, type Intent } from '../../src/store/index.js';
 import { makePluginDir, tempDir } from '../helpers/plugin-dirs.js';
 import { readManifest } from '../../src/plugins/index.js';
 
@@ -40,6 +40,76 @@ describe('the active marker', () => {
     const marker = await readActiveMarker(store.markerPath);
     expect(Object.keys(marker.plugins).sort()).toEqual(['a', 'b', 'c']);
     expect(marker.generation).toBe(3);
+  });
+});
+
+describe('a marker write prepared ahead', () => {
+  const entry = (version: string) => ({ version, dir: 'x', digest: 'd', activatedAt: 'now', reloadId: 'r' });
+  const tempFiles = async (store: StateStore) => (await readdir(store.root)).filter((name) => name.endsWith('.tmp'));
+  async function openStore() {
+    const store = new StateStore(await tempDir());
+    await store.open();
+    return store;
+  }
+
+  it('is written beside the marker at once, and its commit puts exactly that marker in place', async () => {
+    const store = await openStore();
+    const prepared = store.prepareActiveMarker((m) => void (m.plugins.a = entry('1.0.0')));
+    expect(await tempFiles(store)).toHaveLength(1);
+    expect(await readActiveMarker(store.markerPath)).toMatchObject({ generation: 0, plugins: {} });
+    const committed = await prepared.commit();
+    expect(committed).toMatchObject({ generation: 1, plugins: { a: entry('1.0.0') } });
+    expect(await readActiveMarker(store.markerPath)).toEqual(committed);
+    expect(store.activeMarker).toEqual(committed);
+    expect(await tempFiles(store)).toEqual([]);
+    await store.close();
+  });
+
+  it('applies its change to the newer marker when another write came between, losing neither', async () => {
+    const store = await openStore();
+    const prepared = store.prepareActiveMarker((m) => void (m.plugins.a = entry('1.0.0')));
+    await store.updateActiveMarker((m) => void (m.plugins.b = entry('2.0.0')));
+    const committed = await prepared.commit();
+    expect(committed.generation).toBe(2);
+    expect(Object.keys(committed.plugins).sort()).toEqual(['a', 'b']);
+    expect(await readActiveMarker(store.markerPath)).toEqual(committed);
+    expect(await tempFiles(store)).toEqual([]);
+    await store.close();
+  });
+
+  it('discarded, leaves the marker as it was and no temporary file', async () => {
+    const store = await openStore();
+    await store.updateActiveMarker((m) => void (m.plugins.b = entry('2.0.0')));
+    const before = await readFile(store.markerPath, 'utf8');
+    store.prepareActiveMarker((m) => void (m.plugins.a = entry('1.0.0'))).discard();
+    expect(await tempFiles(store)).toEqual([]);
+    expect(await readFile(store.markerPath, 'utf8')).toBe(before);
+    expect(store.activeMarker.generation).toBe(1);
+    await store.close();
+  });
+
+  it('never committed, is removed when the store closes', async () => {
+    const store = await openStore();
+    store.prepareActiveMarker((m) => void (m.plugins.a = entry('1.0.0')));
+    expect(await tempFiles(store)).toHaveLength(1);
+    await store.close();
+    expect(await tempFiles(store)).toEqual([]);
+    expect(await readActiveMarker(store.markerPath)).toMatchObject({ generation: 0, plugins: {} });
+  });
+
+  it('on a disk that refuses it, commits to WFR_STATE_WRITE_FAILED and changes nothing, as the write it stands for would', async () => {
+    const store = await openStore();
+    setDiskFault('marker', 'ENOSPC');
+    try {
+      const prepared = store.prepareActiveMarker((m) => void (m.plugins.a = entry('1.0.0')));
+      await expect(prepared.commit()).rejects.toMatchObject({ code: 'WFR_STATE_WRITE_FAILED', message: expect.stringContaining('no space left on device') });
+    } finally {
+      setDiskFault('marker', null);
+    }
+    expect(store.activeMarker).toMatchObject({ generation: 0, plugins: {} });
+    expect(await readActiveMarker(store.markerPath)).toMatchObject({ generation: 0, plugins: {} });
+    expect(await tempFiles(store)).toEqual([]);
+    await store.close();
   });
 });
 
