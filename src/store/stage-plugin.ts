@@ -92,15 +92,14 @@ function verifyCopy(root: string, manifest: StagingManifest, files: Array<Copied
  * left behind in the state directory.
  */
 export async function stagePlugin<M extends StagingManifest>(stateDir: string, name: string, sourceDir: string, readManifest: ReadManifest<M>): Promise<StagedPluginDir<M>> {
-  let root: string;
-  try {
-    root = await realpath(sourceDir);
-    if (!(await stat(root)).isDirectory()) throw new Error('not a directory');
-  } catch (error) {
-    throw new PluginDirUnreadableError(sourceDir, error);
-  }
-  // The manifest first: a directory without one is not walked (it may be any directory at all, even /).
-  const manifest = await readManifest(root);
+  // Three reads at once: where the offered path leads, what it is, and its manifest, read through the offered
+  // path. The manifest comes before any walk: a directory without one is not walked (it may be any directory at all, even /).
+  const [where, what, read] = await Promise.allSettled([realpath(sourceDir), stat(sourceDir), readManifest(sourceDir)]);
+  if (where.status === 'rejected') throw new PluginDirUnreadableError(sourceDir, where.reason);
+  if (what.status === 'rejected' || !what.value.isDirectory()) throw new PluginDirUnreadableError(sourceDir, what.status === 'rejected' ? what.reason : new Error('not a directory'));
+  if (read.status === 'rejected') throw read.reason;
+  const root = where.value;
+  const manifest = read.value;
   if (manifest.name !== name) throw new ManifestNameMismatchError(name, manifest.name);
   // Then two independent reads at once (each a round trip to the disk).
   const [tree, stagedBuilds] = await Promise.all([listPluginFiles(root), stagedVersions(stateDir, name)]);
