@@ -60,41 +60,41 @@ export class IntentLog {
 
   /**
    * The reload moved on: record its state, and what it has staged and started so far (from the slot's
-   * context). With `plugin`, the context is that plugin slot's, in a config reload. Updates that come while
-   * one is being prepared (reading the candidate's start time) are folded into one line of the newest record
-   * (a reload passes several states in a millisecond; only the last one matters to a restart).
+   * context). With `plugin`, the context is that plugin slot's, in a config reload. The line is written
+   * once the turn of the event loop that made the update is over, so that what the reload does next (a
+   * request to its plugin, a flush) goes out first; updates made in one turn fold into one line of the
+   * newest record (a reload passes several states in a millisecond; only the last one matters to a restart).
    */
   update(id: string, state: string, context: Record<string, unknown>, plugin?: string): void {
     const entry = this.chains.get(id);
     if (!entry) return;
     entry.queued.push({ state, context, plugin });
     if (entry.queued.length > 1) return;
-    entry.chain = this.track(entry.chain.then(async () => {
-      while (entry.queued.length > 0) {
-        // Taken now: an update arriving from here on starts the next round.
-        const batch = entry.queued.slice();
-        for (const next of batch) entry.intent = await this.apply(entry.intent, next);
-        // Not fsync'd: the record itself was (begin), so a reload is never lost; these updates name what to release
-        // after a crashed host (the page cache outlives the process). After a power loss no process survives, and
-        // a staged copy an update did not reach is only left unused.
-        try {
-          entry.file.update(entry.intent);
-        } catch (error) {
-          this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record');
-        }
-        entry.queued.splice(0, batch.length);
-      }
-    }));
+    entry.chain = this.track(
+      entry.chain
+        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        .then(() => {
+          for (const next of entry.queued.splice(0)) entry.intent = this.apply(entry.intent, next);
+          // Not fsync'd: the record itself was (begin), so a reload is never lost; these updates name what to release
+          // after a crashed host (the page cache outlives the process). After a power loss no process survives, and
+          // a staged copy an update did not reach is only left unused.
+          try {
+            entry.file.update(entry.intent);
+          } catch (error) {
+            this.logger.error({ reloadId: id, err: toErrorInfo(error) }, 'could not update the intent record');
+          }
+        }),
+    );
   }
 
-  private async apply(intent: Intent, { state, context, plugin }: QueuedUpdate): Promise<Intent> {
+  private apply(intent: Intent, { state, context, plugin }: QueuedUpdate): Intent {
     const before = plugin === undefined ? intent : (intent.plugins.find((p) => p.name === plugin) ?? { staged: null, candidate: null });
-    const part = await this.partOf(context, before);
+    const part = this.partOf(context, before);
     return plugin === undefined ? { ...intent, state, ...part } : { ...intent, plugins: [...intent.plugins.filter((p) => p.name !== plugin), { name: plugin, ...part }] };
   }
 
   /** The staged copy (a plugin's directory or a config file) and the candidate process a slot's context names; `before` is kept where it names nothing new. */
-  private async partOf(context: Record<string, unknown>, before: IntentPart): Promise<IntentPart> {
+  private partOf(context: Record<string, unknown>, before: IntentPart): IntentPart {
     const staged = context.staged as { dir?: string; file?: string; createdByReload?: boolean } | null | undefined;
     const candidate = context.candidate as { version?: string; pid?: number } | null | undefined;
     const path = staged?.dir ?? staged?.file;
@@ -102,7 +102,7 @@ export class IntentLog {
       staged: path ? { dir: this.toStatePath(path), createdByReload: staged?.createdByReload === true } : before.staged,
       candidate:
         candidate?.pid && before.candidate?.pid !== candidate.pid
-          ? { version: candidate.version ?? '', pid: candidate.pid, startTicks: await processStartTicks(candidate.pid) }
+          ? { version: candidate.version ?? '', pid: candidate.pid, startTicks: processStartTicks(candidate.pid) }
           : before.candidate,
     };
   }

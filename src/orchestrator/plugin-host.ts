@@ -283,7 +283,7 @@ export class PluginHost {
     // So that a host that dies leaves no plugin running that would not notice (recovery.ts). Written while the
     // plugin starts up; the handshake does not pass before it is on disk, nor is it removed before it was written.
     const stateDir = resolve(this.options.stateDir);
-    const recorded = (async () => writeProcessRecord(stateDir, { pid: process.pid, startTicks: await processStartTicks(process.pid), plugin: manifest.name, version: manifest.version, tempDirs: [...process.tempDirs], cgroups: [...process.cgroupDirs] }))().catch((error: unknown) =>
+    const recorded = (async () => writeProcessRecord(stateDir, { pid: process.pid, startTicks: processStartTicks(process.pid), plugin: manifest.name, version: manifest.version, tempDirs: [...process.tempDirs], cgroups: [...process.cgroupDirs] }))().catch((error: unknown) =>
       this.options.logger.warn({ plugin: manifest.name, pid: process.pid, err: error }, 'could not write the process record; a crash of this host could leave the process running'),
     );
     this.recorded.set(process.instanceId, recorded);

@@ -30,9 +30,9 @@ describe('the state directory lock', () => {
   it('takes over a lock whose pid now belongs to another process (pid reuse)', async () => {
     const dir = await tempDir();
     // Our own pid, but a start time that is not ours: the recorded owner is gone.
-    await writeFile(join(dir, 'lock'), JSON.stringify({ pid: process.pid, startTicks: `${await processStartTicks(process.pid)}0`, hostname: hostname(), startedAt: 'then' }));
+    await writeFile(join(dir, 'lock'), JSON.stringify({ pid: process.pid, startTicks: `${processStartTicks(process.pid)}0`, hostname: hostname(), startedAt: 'then' }));
     const lock = await acquireStateLock(dir);
-    expect(JSON.parse(await readFile(join(dir, 'lock'), 'utf8'))).toMatchObject({ pid: process.pid, startTicks: await processStartTicks(process.pid), startedAt: expect.not.stringMatching(/^then$/) });
+    expect(JSON.parse(await readFile(join(dir, 'lock'), 'utf8'))).toMatchObject({ pid: process.pid, startTicks: processStartTicks(process.pid), startedAt: expect.not.stringMatching(/^then$/) });
     await lock.release();
   });
 
