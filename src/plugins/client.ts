@@ -29,8 +29,8 @@ export interface ClientContext {
   manifest: Manifest;
   /** The staged version directory the process runs in (where a go-plugin plugin's .proto files are). */
   dir: string;
-  /** Write one line to the plugin's stdin. */
-  writeLine: (line: string) => void;
+  /** Write one line to the plugin's stdin: coalesced with the other lines of the event loop's turn, or with `now`, at once. */
+  writeLine: (line: string, now?: boolean) => void;
   /** Told once, with the first protocol violation: the host kills the process. */
   onProtocolError: (error: WfrError) => void;
   /** The plugin's last stderr lines, for error messages. */

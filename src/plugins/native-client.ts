@@ -27,12 +27,13 @@ export class NativeClient implements PluginClient {
 
   async initialize(timeoutMs: number): Promise<void> {
     const { name } = this.manifest;
-    const reply = await this.rpc.call('initialize', { protocolVersion: PROTOCOL_VERSION, name }, { timeoutMs, onTimeout: () => new HandshakeTimeoutError(name, timeoutMs, this.stderrTail()) });
+    const reply = await this.rpc.call('initialize', { protocolVersion: PROTOCOL_VERSION, name }, { timeoutMs, now: true, onTimeout: () => new HandshakeTimeoutError(name, timeoutMs, this.stderrTail()) });
     validateInitializeReply(reply, this.manifest);
   }
 
   async health(timeoutMs: number): Promise<void> {
-    const reply = await this.rpc.call('health', {}, { timeoutMs });
+    // The calls a reload waits on go out at once; step calls are coalesced per turn (rpc/line-writer.ts).
+    const reply = await this.rpc.call('health', {}, { timeoutMs, now: true });
     if (typeof reply !== 'object' || reply === null || (reply as { status?: unknown }).status !== 'ok') {
       throw new PluginUnhealthyError(this.manifest.name, reply);
     }
@@ -47,6 +48,6 @@ export class NativeClient implements PluginClient {
   }
 
   requestShutdown(graceMs: number): void {
-    this.rpc.call('shutdown', {}, { timeoutMs: graceMs }).catch(() => {});
+    this.rpc.call('shutdown', {}, { timeoutMs: graceMs, now: true }).catch(() => {});
   }
 }

@@ -167,7 +167,7 @@ export class PluginProcess {
     this.rpc = protocol.createClient({
       manifest: options.manifest,
       dir: options.dir,
-      writeLine: (line) => stdin.write(line),
+      writeLine: (line, now) => (now ? stdin.writeNow(line) : stdin.write(line)),
       onProtocolError: (error) => {
         log.warn({ code: error.code }, error.message);
         this.protocolFailure = error;

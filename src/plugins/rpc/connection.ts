@@ -48,6 +48,8 @@ export interface CallOptions {
   timeoutMs: number;
   /** Builds the error for a timeout; defaults to PluginCallTimeoutError. */
   onTimeout?: () => WfrError;
+  /** Send it at once rather than at the end of the event loop's turn (LineWriter.writeNow). */
+  now?: boolean;
 }
 
 export class RpcConnection {
@@ -59,7 +61,7 @@ export class RpcConnection {
 
   constructor(
     private readonly plugin: string,
-    private readonly writeLine: (line: string) => void,
+    private readonly writeLine: (line: string, now?: boolean) => void,
     /** Called once, with the first protocol violation; the connection is dead afterwards. */
     private readonly onProtocolError: (error: WfrError) => void = () => {},
   ) {}
@@ -82,7 +84,7 @@ export class RpcConnection {
         reject(options.onTimeout?.() ?? new PluginCallTimeoutError(this.plugin, method, options.timeoutMs));
       }, options.timeoutMs);
       this.pending.set(id, { method, resolve, reject, timer });
-      this.writeLine(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      this.writeLine(JSON.stringify({ jsonrpc: '2.0', id, method, params }), options.now);
     });
   }
 

@@ -27,6 +27,18 @@ describe('createLineWriter', () => {
     expect(chunks).toEqual(['a\n', 'b\n']);
   });
 
+  it('writeNow() writes what is queued and then its line at once, in one chunk, and nothing is left for the turn', async () => {
+    const chunks: string[] = [];
+    const writer = createLineWriter((chunk) => chunks.push(chunk), () => chunks.push('<end>'));
+    writer.write('{"id":1}');
+    writer.writeNow('{"id":2,"method":"health"}');
+    expect(chunks).toEqual(['{"id":1}\n{"id":2,"method":"health"}\n']);
+    expect(writer.pendingLines()).toBe(0);
+    writer.write('{"id":3}');
+    await turn();
+    expect(chunks).toEqual(['{"id":1}\n{"id":2,"method":"health"}\n', '{"id":3}\n']);
+  });
+
   it('end() writes what is queued before it ends the stream, and drops lines written after', async () => {
     const chunks: string[] = [];
     const writer = createLineWriter((chunk) => chunks.push(chunk), () => chunks.push('<end>'));
