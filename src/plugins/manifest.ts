@@ -2,7 +2,7 @@
  * plugin.json: what a plugin promises before it runs. Validated strictly
  * (unknown keys are errors) so a typo cannot silently disable a check.
  */
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '../util/read-text.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ManifestInvalidError, PluginDirUnreadableError } from '../errors.js';
@@ -186,7 +186,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
   const file = join(dir, MANIFEST_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new ManifestInvalidError(file, `✖ ${MANIFEST_FILE} is missing; every plugin directory needs one (docs/protocol.md#manifest)`);
