@@ -125,6 +125,8 @@ export class StateStore {
           this.prepared.delete(placing);
           file = null;
           try {
+            // The fault switch as the write in full would meet it: armed now, this write fails now.
+            diskFault('marker', this.markerPath);
             await placing.replace({ syncDir: !pending });
           } catch (error) {
             placing.discard();
