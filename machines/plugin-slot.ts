@@ -144,6 +144,13 @@ export const pluginSlotWork = {
 /** States in which no reload is running and TRY_ACTIVATE is accepted. */
 export const pluginSlotSettledStates = SETTLED_STATES;
 
+/**
+ * Whether a reload that passes its checks swaps through `probed`, the two-phase handoff: not a dry run
+ * (stopped), a restart (reinstated) or a config's plugin (the engine slot swaps). The work may prepare
+ * the swap's write ahead for such a reload only (src/orchestrator/plugin-slot-actors.ts).
+ */
+export const swapsThroughHandoff = (request: ReloadRequest): boolean => !request.dryRun && !request.restart && !request.forConfig;
+
 const startReload = { target: '#pluginSlot.staging', actions: 'beginReload' } as const;
 /** A restart skips staging: the version directory is already there. */
 const startRestart = { target: '#pluginSlot.staged', actions: 'beginRestart' } as const;

@@ -3,7 +3,7 @@
  * Each one does its work and reports a fact event; a thrown error becomes
  * STEP_FAILED with the error's code and message.
  */
-import type { PluginSlotEvent, PluginSlotMachine } from '../../machines/plugin-slot.js';
+import { swapsThroughHandoff, type PluginRef, type PluginSlotEvent, type PluginSlotMachine } from '../../machines/plugin-slot.js';
 import { fromWork as fromAnyWork, type WorkOptions } from './from-work.js';
 import { CleanupFailedError, ConfirmFailedError, RestartSupersededError, toErrorInfo } from '../errors.js';
 import { revertPending, type ActiveMarker, type PreparedMarkerWrite, type StateStore } from '../store/index.js';
@@ -11,7 +11,6 @@ import { faults } from './faults.js';
 import type { NormalizedOptions } from './options.js';
 import { checkRequirements } from '../plugins/limits.js';
 import type { PluginHost, PointerWriter } from './plugin-host.js';
-import type { PluginRef } from '../../machines/plugin-slot.js';
 import type { EngineRuntime } from './engine-runtime.js';
 import { readManifest } from '../plugins/index.js';
 
@@ -110,9 +109,9 @@ export function providePluginSlot(slot: PluginSlotMachine, { host, pointer, engi
 
       probeCandidate: fromWork(async ({ candidate, request }) => {
         const probing = host.probe(candidate);
-        // A reload that will swap (not a dry run, a restart or a config's plugin, which the engine slot swaps)
-        // writes and flushes its pending marker while the plugin answers the probe: the swap then only renames it into place.
-        if (!request.dryRun && !request.restart && !request.forConfig) preparedSwaps.set(candidate.instanceId, store.prepareActiveMarker(pendingSwap(candidate, request), { pending: true }));
+        // A reload that will swap writes and flushes its pending marker while the plugin answers the probe:
+        // the swap then only renames it into place.
+        if (swapsThroughHandoff(request)) preparedSwaps.set(candidate.instanceId, store.prepareActiveMarker(pendingSwap(candidate, request), { pending: true }));
         await probing;
         return { type: 'PROBE_PASSED' };
       }, { name: 'probe', boundMs: ({ candidate }) => healthMs + probeMs * manifestProbes(candidate) + workMs }),

@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { describeCleanupFailures, describeTransitions } from './shared-walks.js';
 import {
   pluginSlotMachine,
+  swapsThroughHandoff,
   type PluginRef,
   type PluginSlotContext,
   type PluginSlotEvent,
@@ -463,6 +464,20 @@ describe('pluginSlot, walked along every simple path', () => {
       }
     }
     expect(swaps).toBeGreaterThan(0);
+  });
+
+  it('swapsThroughHandoff is true exactly for the reloads that commit a swap once their checks passed, false for a dry run or a restart', () => {
+    const judged = { swaps: 0, others: 0 };
+    for (const { path, reloads } of replayAll()) {
+      for (const reload of reloads) {
+        if (!reload.steps.some((step) => step.event.type === 'ENGINE_CHECK_PASSED')) continue;
+        const commits = reload.steps.some((step) => callsOf(step, 'commitSwap').length > 0);
+        expect(swapsThroughHandoff(reload.request), path).toBe(commits);
+        judged[commits ? 'swaps' : 'others'] += 1;
+      }
+    }
+    expect(judged.swaps).toBeGreaterThan(0);
+    expect(judged.others).toBeGreaterThan(0);
   });
 
   it('changes the current pointer only through commitSwap on entering probed, swapBack on entering swappingBack (only after SWAPPED) and reinstate on entering reinstating (only on a restart)', () => {
