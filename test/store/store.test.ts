@@ -97,27 +97,16 @@ describe('a marker write prepared ahead', () => {
     expect(await readActiveMarker(store.markerPath)).toMatchObject({ generation: 0, plugins: {} });
   });
 
-  it('on a disk that starts refusing writes after it was prepared, commits to WFR_STATE_WRITE_FAILED and changes nothing', async () => {
+  it.each([
+    ['that refuses it from before its preparation', 'before', 'ENOSPC', 'no space left on device'],
+    ['that starts refusing writes after it was prepared', 'after', 'EROFS', 'read-only file system'],
+  ] as const)('on a disk %s, commits to WFR_STATE_WRITE_FAILED and changes nothing, as the write it stands for would', async (_, armed, code, message) => {
     const store = await openStore();
-    const prepared = store.prepareActiveMarker((m) => void (m.plugins.a = entry('1.0.0')));
-    setDiskFault('marker', 'EROFS');
-    try {
-      await expect(prepared.commit()).rejects.toMatchObject({ code: 'WFR_STATE_WRITE_FAILED', message: expect.stringContaining('read-only file system') });
-    } finally {
-      setDiskFault('marker', null);
-    }
-    expect(store.activeMarker).toMatchObject({ generation: 0, plugins: {} });
-    expect(await readActiveMarker(store.markerPath)).toMatchObject({ generation: 0, plugins: {} });
-    expect(await tempFiles(store)).toEqual([]);
-    await store.close();
-  });
-
-  it('on a disk that refuses it, commits to WFR_STATE_WRITE_FAILED and changes nothing, as the write it stands for would', async () => {
-    const store = await openStore();
-    setDiskFault('marker', 'ENOSPC');
+    if (armed === 'before') setDiskFault('marker', code);
     try {
       const prepared = store.prepareActiveMarker((m) => void (m.plugins.a = entry('1.0.0')));
-      await expect(prepared.commit()).rejects.toMatchObject({ code: 'WFR_STATE_WRITE_FAILED', message: expect.stringContaining('no space left on device') });
+      if (armed === 'after') setDiskFault('marker', code);
+      await expect(prepared.commit()).rejects.toMatchObject({ code: 'WFR_STATE_WRITE_FAILED', message: expect.stringContaining(message) });
     } finally {
       setDiskFault('marker', null);
     }
